@@ -1,0 +1,61 @@
+# dakera_shard: PGXS build, after pgvector's Makefile.
+#
+#   make && make install      build and install against PG_CONFIG
+#   make test                 every test, on a fresh Debian 12 machine (installs what it needs)
+#   make demo                 a throwaway preloaded cluster routing sample vector rows
+#   make unittest             the pure C core's unit tests, plain and under ASan+UBSan
+
+EXTENSION = dakera_shard
+EXTVERSION = 0.1.0
+
+MODULE_big = dakera_shard
+DATA = sql/$(EXTENSION)--$(EXTVERSION).sql
+CORE_OBJS = src/core/keyhash.o src/core/ring.o src/core/shape.o src/core/placement.o
+OBJS = $(CORE_OBJS) src/dakera_shard.o src/settings.o src/shape_errors.o \
+	src/server_ring.o src/ring_record.o src/ring_cache.o src/routing.o \
+	src/partition_info.o
+HEADERS = src/dakera_shard.h
+
+# pg_regress suites (sql/NAME.sql, expected/NAME.out); test/run_tests.sh runs
+# them against servers of several ring shapes.
+REGRESS = routing server_ring batch partition_info generated ring_shape errors
+REGRESS_OPTS = --inputdir=. --dbname=contrib_regression
+
+PG_CPPFLAGS = -I$(srcdir)/src
+PG_CFLAGS = -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers
+
+EXTRA_CLEAN = test/core/test_core test/core/test_core_san
+
+# Debian's PostgreSQL 15 first; override with make PG_CONFIG=...
+PG_CONFIG ?= $(firstword $(wildcard /usr/lib/postgresql/15/bin/pg_config) pg_config)
+PGXS := $(shell $(PG_CONFIG) --pgxs 2>/dev/null)
+ifneq ($(wildcard $(PGXS)),)
+include $(PGXS)
+else
+all install installcheck:
+	@echo "PostgreSQL server development files not found (pg_config: $(PG_CONFIG))." >&2
+	@echo "Install them with: bash test/deps.sh  (Debian: postgresql-server-dev-15)" >&2
+	@exit 1
+endif
+
+CORE_SRCS = $(CORE_OBJS:.o=.c)
+CORE_CFLAGS = -std=c99 -O2 -g -Wall -Wextra -Werror -Isrc/core
+
+test/core/test_core: test/core/test_core.c $(CORE_SRCS) src/core/*.h
+	$(CC) $(CORE_CFLAGS) -o $@ test/core/test_core.c $(CORE_SRCS)
+
+test/core/test_core_san: test/core/test_core.c $(CORE_SRCS) src/core/*.h
+	$(CC) $(CORE_CFLAGS) -fsanitize=address,undefined -fno-sanitize-recover=all \
+		-fno-omit-frame-pointer -o $@ test/core/test_core.c $(CORE_SRCS)
+
+.PHONY: unittest test demo deps
+
+unittest: test/core/test_core test/core/test_core_san
+	test/core/test_core ../shared/vectors
+	test/core/test_core_san ../shared/vectors
+
+test:
+	bash test/run_tests.sh
+
+demo:
+	bash test/demo.sh

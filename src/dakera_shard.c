@@ -1,0 +1,23 @@
+/*
+ * dakera_shard.c: the library's entry point.
+ *
+ * Design: _PG_init defines the settings and, when the library is preloaded,
+ * installs the shared-memory hooks that build the server's ring once at
+ * server start (server_ring.c).  Loaded on demand it installs no hooks: each
+ * backend builds the ring itself on first use and answers the same.
+ */
+#include "dakera_shard.h"
+
+#include "miscadmin.h"
+
+void		_PG_init(void);
+
+void
+_PG_init(void)
+{
+	bool		preloading = process_shared_preload_libraries_in_progress;
+
+	define_settings(preloading);
+	if (preloading)
+		server_ring_install_hooks();
+}

@@ -1,0 +1,77 @@
+/*
+ * dakera_shard.h: what the PostgreSQL glue files share.
+ *
+ * The pure routing core lives in src/core/ and knows nothing of PostgreSQL;
+ * these declarations tie it to settings, shared memory and SQL.
+ */
+#ifndef DAKERA_SHARD_H
+#define DAKERA_SHARD_H
+
+#include "postgres.h"
+
+#include "fmgr.h"
+
+#include "core/keyhash.h"
+#include "core/placement.h"
+#include "core/shape.h"
+
+/* settings.c: the GUCs */
+extern int	ds_strategy_setting;
+extern int	ds_num_shards_setting;
+extern int	ds_virtual_nodes_setting;
+extern int	ds_replication_factor;
+
+typedef struct NodeList
+{
+	int			count;
+	char		names[FLEXIBLE_ARRAY_MEMBER][NAMEDATALEN];
+} NodeList;
+
+extern const NodeList *ds_nodes;	/* parsed dakera_shard.nodes, never NULL */
+
+extern void define_settings(bool preloading);
+extern void check_shape_settings(void);
+extern Shape settings_shape(void);
+
+/* shape_errors.c: one error report for a bad shape, from SQL or settings */
+extern void report_shape_error(ShapeError err, const char *strategy,
+							   int64 num_shards, int64 virtual_nodes,
+							   bool from_settings);
+extern char *shape_describe(const Shape *shape);
+
+/* server_ring.c: the server's ring, in shared memory or backend-local */
+typedef struct ServerRing
+{
+	Shape		shape;
+	const Ring *ring;			/* NULL unless strategy_uses_ring() */
+	bool		shared;			/* true when it lives in shared memory */
+	double		build_ms;
+	Size		bytes;
+} ServerRing;
+
+extern void server_ring_install_hooks(void);
+extern const ServerRing *server_ring(void);
+extern const ServerRing *server_ring_if_built(void);
+
+/* ring_record.c: the shape recorded in this database */
+extern const ServerRing *ds_checked_ring;	/* set once the check has passed */
+extern const ServerRing *check_recorded_ring(Oid caller_fn);
+
+/*
+ * The server's ring, after checking that it routes as the shape recorded in
+ * this database.  The hot path of shard_for(text) is this one test.
+ */
+static inline const ServerRing *
+checked_server_ring(FunctionCallInfo fcinfo)
+{
+	if (likely(ds_checked_ring != NULL))
+		return ds_checked_ring;
+	return check_recorded_ring(fcinfo->flinfo->fn_oid);
+}
+
+/* ring_cache.c: rings of explicit shapes, built once per backend */
+extern const Ring *ring_cache_get(uint32 num_shards, uint32 virtual_nodes,
+								  uint64 *epoch);
+extern uint64 ring_cache_epoch(void);
+
+#endif

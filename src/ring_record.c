@@ -1,0 +1,200 @@
+/*
+ * ring_record.c: the ring shape recorded in each database, and its check.
+ *
+ * Design: shard_for(text) is IMMUTABLE, so PostgreSQL may store its answers
+ * (generated columns, partition bounds, expression indexes).  Those answers
+ * hold only while the server routes with the shape they were made with.  As
+ * PostgreSQL records collation versions, the extension records that shape in
+ * the table shard_ring_record (at CREATE EXTENSION, and again when the DBA
+ * calls record_shard_ring() after re-sharding).  The first routing call of a
+ * backend compares it with the server's shape and raises an ERROR naming
+ * both if they route differently; after that the check costs one pointer
+ * test.  The table is found in the schema of the calling function, which is
+ * the extension's.  A statement trigger on the table sends a relcache invalidation for
+ * it, and our relcache callback drops the cached verdict in every backend, so
+ * a new record is seen at the next transaction everywhere.
+ */
+#include "dakera_shard.h"
+
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "access/table.h"
+#include "catalog/namespace.h"
+#include "commands/dbcommands.h"
+#include "commands/trigger.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/inval.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+#include "utils/timestamp.h"
+
+#define RECORD_TABLE "shard_ring_record"
+
+/* columns of shard_ring_record, as created by the install script */
+enum
+{
+	REC_SINGLETON = 0, REC_STRATEGY, REC_NUM_SHARDS, REC_VIRTUAL_NODES,
+	REC_RECORDED_AT, REC_RECORDED_BY, REC_NATTS
+};
+
+typedef struct RecordedShape
+{
+	Shape		shape;
+	char	   *strategy_text;	/* as stored, for messages */
+	TimestampTz recorded_at;
+} RecordedShape;
+
+const ServerRing *ds_checked_ring = NULL;
+static Oid	record_relid = InvalidOid;
+static bool callback_registered = false;
+
+static void
+record_changed(Datum arg, Oid relid)
+{
+	if (relid == InvalidOid || relid == record_relid)
+	{
+		ds_checked_ring = NULL;
+		record_relid = InvalidOid;
+	}
+}
+
+/* The record table lives in the extension's schema, as does the caller. */
+static Oid
+find_record_table(Oid caller_fn)
+{
+	return get_relname_relid(RECORD_TABLE, get_func_namespace(caller_fn));
+}
+
+/* Read the record with a heap scan under a fresh catalog snapshot; false if none. */
+static bool
+read_recorded_shape(Oid caller_fn, RecordedShape *rec)
+{
+	Relation	rel;
+	SysScanDesc scan;
+	HeapTuple	tuple;
+	bool		found = false;
+
+	if (!callback_registered)
+	{
+		CacheRegisterRelcacheCallback(record_changed, (Datum) 0);
+		callback_registered = true;
+	}
+	if (!OidIsValid(record_relid))
+		record_relid = find_record_table(caller_fn);
+	if (!OidIsValid(record_relid))
+		return false;
+
+	rel = table_open(record_relid, AccessShareLock);
+	if (RelationGetDescr(rel)->natts != REC_NATTS)
+		elog(ERROR, "table %s has %d columns, expected %d",
+			 RECORD_TABLE, RelationGetDescr(rel)->natts, REC_NATTS);
+	scan = systable_beginscan(rel, InvalidOid, false, NULL, 0, NULL);
+	if (HeapTupleIsValid(tuple = systable_getnext(scan)))
+	{
+		Datum		values[REC_NATTS];
+		bool		nulls[REC_NATTS];
+		int			strategy;
+
+		heap_deform_tuple(tuple, RelationGetDescr(rel), values, nulls);
+		rec->strategy_text = TextDatumGetCString(values[REC_STRATEGY]);
+		strategy = strategy_from_name(rec->strategy_text, strlen(rec->strategy_text));
+		if (strategy < 0 || nulls[REC_NUM_SHARDS] || nulls[REC_VIRTUAL_NODES] ||
+			shape_check(strategy, DatumGetInt32(values[REC_NUM_SHARDS]),
+						DatumGetInt32(values[REC_VIRTUAL_NODES])) != SHAPE_OK)
+			ereport(ERROR,
+					errcode(ERRCODE_DATA_CORRUPTED),
+					errmsg("the ring shape recorded in %s is not valid", RECORD_TABLE),
+					errhint("Run SELECT record_shard_ring(); to record the server's shape."));
+		rec->shape.strategy = (Strategy) strategy;
+		rec->shape.num_shards = DatumGetInt32(values[REC_NUM_SHARDS]);
+		rec->shape.virtual_nodes = DatumGetInt32(values[REC_VIRTUAL_NODES]);
+		rec->recorded_at = nulls[REC_RECORDED_AT] ? 0 : DatumGetTimestampTz(values[REC_RECORDED_AT]);
+		found = true;
+	}
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	return found;
+}
+
+const ServerRing *
+check_recorded_ring(Oid caller_fn)
+{
+	const ServerRing *ring = server_ring();
+	RecordedShape rec;
+
+	if (!read_recorded_shape(caller_fn, &rec))
+		ereport(ERROR,
+				errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				errmsg("no ring shape is recorded in database \"%s\"",
+					   get_database_name(MyDatabaseId)),
+				errdetail("shard_for(text) stores shard ids only against a recorded shape."),
+				errhint("Run SELECT record_shard_ring(); to record the server's shape (%s).",
+						shape_describe(&ring->shape)));
+	if (!shape_routes_alike(&ring->shape, &rec.shape))
+		ereport(ERROR,
+				errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				errmsg("the server's ring differs from the ring recorded in database \"%s\"",
+					   get_database_name(MyDatabaseId)),
+				errdetail("The server routes with %s; shard ids stored in this database were made with %s.",
+						  shape_describe(&ring->shape), shape_describe(&rec.shape)),
+				errhint("Restart the server with the recorded dakera_shard settings, or re-shard the stored rows and then run SELECT record_shard_ring();."));
+	ds_checked_ring = ring;
+	return ring;
+}
+
+/* AFTER ... FOR EACH STATEMENT trigger on shard_ring_record. */
+PG_FUNCTION_INFO_V1(shard_ring_record_changed);
+Datum
+shard_ring_record_changed(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		ereport(ERROR,
+				errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				errmsg("shard_ring_record_changed() must be called as a trigger"));
+	CacheInvalidateRelcacheByRelid(RelationGetRelid(trigdata->tg_relation));
+	PG_RETURN_POINTER(NULL);
+}
+
+/*
+ * shard_ring(): the server's shape, the recorded one, and the ring itself.
+ * Never raises the mismatch error: it is what a DBA runs to see it.
+ */
+PG_FUNCTION_INFO_V1(shard_ring);
+Datum
+shard_ring(PG_FUNCTION_ARGS)
+{
+	const ServerRing *ring = server_ring();
+	RecordedShape rec;
+	bool		recorded = read_recorded_shape(fcinfo->flinfo->fn_oid, &rec);
+	TupleDesc	tupdesc;
+	Datum		values[12];
+	bool		nulls[12] = {0};
+
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+
+	values[0] = CStringGetTextDatum(strategy_name(ring->shape.strategy));
+	values[1] = Int32GetDatum(ring->shape.num_shards);
+	values[2] = Int32GetDatum(ring->shape.virtual_nodes);
+	if (recorded)
+	{
+		values[3] = CStringGetTextDatum(rec.strategy_text);
+		values[4] = Int32GetDatum(rec.shape.num_shards);
+		values[5] = Int32GetDatum(rec.shape.virtual_nodes);
+		values[6] = TimestampTzGetDatum(rec.recorded_at);
+		nulls[6] = rec.recorded_at == 0;
+		values[7] = BoolGetDatum(shape_routes_alike(&ring->shape, &rec.shape));
+	}
+	else
+		nulls[3] = nulls[4] = nulls[5] = nulls[6] = nulls[7] = true;
+	values[8] = Int32GetDatum(ring->ring ? ring->ring->num_points : 0);
+	values[9] = Int64GetDatum((int64) ring->bytes);
+	values[10] = BoolGetDatum(ring->shared);
+	values[11] = Float8GetDatum(ring->build_ms);
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
+}

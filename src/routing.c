@@ -1,0 +1,213 @@
+/*
+ * routing.c: shard_for, shard_key_hash and shard_batch.
+ *
+ * Design: these are the per-row functions of INSERTs and generated columns,
+ * so each does the least per call: the key is hashed in place (no copy, no
+ * detoast of a short varlena header), the server ring is one pointer test
+ * away (ring_record.c), and the explicit form keeps its parsed shape and ring
+ * in fn_extra so that a bulk query parses the strategy and finds the ring
+ * once per query, not once per row.
+ */
+#include "dakera_shard.h"
+
+#include "catalog/pg_type.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+
+PG_MODULE_MAGIC;
+
+static inline uint64
+text_key_hash(text *key)
+{
+	return key_hash(VARDATA_ANY(key), VARSIZE_ANY_EXHDR(key));
+}
+
+/* shard_for(key text): the key's shard under the server's ring. */
+PG_FUNCTION_INFO_V1(shard_for_server);
+Datum
+shard_for_server(PG_FUNCTION_ARGS)
+{
+	text	   *key = PG_GETARG_TEXT_PP(0);
+	const ServerRing *ring = checked_server_ring(fcinfo);
+
+	PG_RETURN_INT32((int32) shape_route(&ring->shape, ring->ring, text_key_hash(key)));
+}
+
+/* What an explicit call site remembers between rows. */
+typedef struct ExplicitShape
+{
+	Shape		shape;
+	const Ring *ring;
+	uint64		ring_epoch;		/* ring_cache epoch the ring pointer is valid for */
+	int			strategy_len;
+	char		strategy[32];
+} ExplicitShape;
+
+static void
+resolve_explicit_shape(ExplicitShape *cache, text *strategy, int32 num_shards,
+					   int32 virtual_nodes)
+{
+	int			len = VARSIZE_ANY_EXHDR(strategy);
+	int			s = strategy_from_name(VARDATA_ANY(strategy), len);
+	ShapeError	err = shape_check(s, num_shards, virtual_nodes);
+
+	if (err != SHAPE_OK)
+		report_shape_error(err, text_to_cstring(strategy), num_shards, virtual_nodes, false);
+	cache->shape.strategy = (Strategy) s;
+	cache->shape.num_shards = (uint32) num_shards;
+	cache->shape.virtual_nodes = (uint32) virtual_nodes;
+	cache->strategy_len = len;
+	memcpy(cache->strategy, VARDATA_ANY(strategy), len);	/* len < 32: s is valid */
+	cache->ring = NULL;
+	if (strategy_uses_ring(cache->shape.strategy))
+		cache->ring = ring_cache_get(num_shards, virtual_nodes, &cache->ring_epoch);
+}
+
+/* shard_for(key, num_shards, strategy, virtual_nodes): an explicit ring. */
+PG_FUNCTION_INFO_V1(shard_for_explicit);
+Datum
+shard_for_explicit(PG_FUNCTION_ARGS)
+{
+	text	   *key = PG_GETARG_TEXT_PP(0);
+	int32		num_shards = PG_GETARG_INT32(1);
+	text	   *strategy = PG_GETARG_TEXT_PP(2);
+	int32		virtual_nodes = PG_GETARG_INT32(3);
+	ExplicitShape *cache = (ExplicitShape *) fcinfo->flinfo->fn_extra;
+
+	if (unlikely(cache == NULL))
+	{
+		cache = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(ExplicitShape));
+		cache->strategy_len = -1;
+		fcinfo->flinfo->fn_extra = cache;
+	}
+	if (unlikely(cache->shape.num_shards != (uint32) num_shards ||
+				 cache->shape.virtual_nodes != (uint32) virtual_nodes ||
+				 cache->strategy_len != (int) VARSIZE_ANY_EXHDR(strategy) ||
+				 memcmp(cache->strategy, VARDATA_ANY(strategy), cache->strategy_len) != 0 ||
+				 (cache->ring != NULL && cache->ring_epoch != ring_cache_epoch())))
+		resolve_explicit_shape(cache, strategy, num_shards, virtual_nodes);
+
+	PG_RETURN_INT32((int32) shape_route(&cache->shape, cache->ring, text_key_hash(key)));
+}
+
+/* shard_key_hash(key text): the 64-bit key hash, its bits read as signed. */
+PG_FUNCTION_INFO_V1(shard_key_hash);
+Datum
+shard_key_hash(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_INT64((int64) text_key_hash(PG_GETARG_TEXT_PP(0)));
+}
+
+/*
+ * Order key indexes by shard, input order kept within a shard: a counting
+ * sort when shards are few against keys, else a sort of (shard, index).
+ */
+typedef struct ShardedKey
+{
+	uint32		shard;
+	uint32		index;
+} ShardedKey;
+
+static int
+compare_sharded_keys(const void *a, const void *b)
+{
+	const ShardedKey *x = a,
+			   *y = b;
+
+	if (x->shard != y->shard)
+		return x->shard < y->shard ? -1 : 1;
+	return x->index < y->index ? -1 : (x->index > y->index ? 1 : 0);
+}
+
+static void
+order_by_shard(ShardedKey *keys, int nkeys, uint32 num_shards)
+{
+	if ((uint64) num_shards <= 4 * (uint64) nkeys)
+	{
+		uint32	   *start = palloc0(sizeof(uint32) * (num_shards + 1));
+		ShardedKey *sorted = palloc(sizeof(ShardedKey) * nkeys);
+
+		for (int i = 0; i < nkeys; i++)
+			start[keys[i].shard + 1]++;
+		for (uint32 s = 0; s < num_shards; s++)
+			start[s + 1] += start[s];
+		for (int i = 0; i < nkeys; i++)
+			sorted[start[keys[i].shard]++] = keys[i];
+		memcpy(keys, sorted, sizeof(ShardedKey) * nkeys);
+		pfree(sorted);
+		pfree(start);
+	}
+	else
+		qsort(keys, nkeys, sizeof(ShardedKey), compare_sharded_keys);
+}
+
+/* Deconstruct a one-dimensional text[] with no NULLs, or raise an error. */
+static int
+batch_keys(ArrayType *array, Datum **elems)
+{
+	bool	   *nulls;
+	int			nkeys;
+
+	if (ARR_NDIM(array) > 1)
+		ereport(ERROR,
+				errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+				errmsg("shard_batch expects a one-dimensional array, got %d dimensions",
+					   ARR_NDIM(array)),
+				errhint("Flatten the keys, for example with array(SELECT unnest(keys))."));
+	deconstruct_array(array, TEXTOID, -1, false, TYPALIGN_INT, elems, &nulls, &nkeys);
+	for (int i = 0; i < nkeys; i++)
+		if (nulls[i])
+			ereport(ERROR,
+					errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					errmsg("shard_batch keys must not be NULL (element %d is NULL)",
+						   i + ARR_LBOUND(array)[0]),
+					errhint("A NULL key has no shard; remove NULL keys before routing, for example with array_remove(keys, NULL)."));
+	return nkeys;
+}
+
+/*
+ * shard_batch(keys text[]): the engine's get_shards_batch.  One row per shard
+ * that received keys, ascending shard_id, ids in input order.
+ */
+PG_FUNCTION_INFO_V1(shard_batch);
+Datum
+shard_batch(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	ArrayType  *array = PG_GETARG_ARRAYTYPE_P(0);
+	const ServerRing *ring = checked_server_ring(fcinfo);
+	Datum	   *elems;
+	int			nkeys = batch_keys(array, &elems);
+	ShardedKey *keys = palloc(sizeof(ShardedKey) * Max(nkeys, 1));
+	Datum	   *ids = palloc(sizeof(Datum) * Max(nkeys, 1));
+
+	InitMaterializedSRF(fcinfo, 0);
+	for (int i = 0; i < nkeys; i++)
+	{
+		keys[i].shard = shape_route(&ring->shape, ring->ring,
+									text_key_hash(DatumGetTextPP(elems[i])));
+		keys[i].index = (uint32) i;
+	}
+	order_by_shard(keys, nkeys, ring->shape.num_shards);
+
+	for (int first = 0; first < nkeys;)
+	{
+		int			last = first;
+		Datum		values[2];
+		bool		nulls[2] = {false, false};
+
+		while (last < nkeys && keys[last].shard == keys[first].shard)
+		{
+			ids[last - first] = elems[keys[last].index];
+			last++;
+		}
+		values[0] = Int32GetDatum((int32) keys[first].shard);
+		values[1] = PointerGetDatum(construct_array(ids, last - first, TEXTOID, -1, false, TYPALIGN_INT));
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+		first = last;
+	}
+	return (Datum) 0;
+}

@@ -1,0 +1,139 @@
+/*
+ * server_ring.c: the ring of the server's settings, built once.
+ *
+ * Design (after pg_stat_statements on PostgreSQL 15): when the library is in
+ * shared_preload_libraries, shmem_request_hook asks for the exact size of the
+ * ring of the configured shape and shmem_startup_hook builds it in the
+ * postmaster under AddinShmemInitLock; every backend inherits the pointer and
+ * only reads it, so no lock is needed after startup.  The shape is
+ * PGC_POSTMASTER then, so the ring never changes while the server runs.
+ *
+ * Loaded on demand (no preload), each backend builds the same ring from the
+ * same settings in its own memory at its first routing call, and keeps it
+ * for the life of the session.
+ */
+#include "dakera_shard.h"
+
+#include "miscadmin.h"
+#include "portability/instr_time.h"
+#include "storage/ipc.h"
+#include "storage/lwlock.h"
+#include "storage/shmem.h"
+#include "utils/memutils.h"
+
+/* What shared memory holds: the description, then the ring's flat block. */
+typedef struct SharedRing
+{
+	ServerRing	info;			/* info.ring points into this segment */
+	char		block[FLEXIBLE_ARRAY_MEMBER] pg_attribute_aligned(8);
+} SharedRing;
+
+static shmem_request_hook_type prev_shmem_request_hook = NULL;
+static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
+static SharedRing *shared_ring = NULL;
+static ServerRing local_ring;
+static const ServerRing *the_ring = NULL;
+
+static Size
+ring_block_size(const Shape *shape)
+{
+	return strategy_uses_ring(shape->strategy) ?
+		ring_size(shape->num_shards, shape->virtual_nodes) : 0;
+}
+
+/* Build the shape's ring into block and fill info; times the build. */
+static void
+build_ring(ServerRing *info, const Shape *shape, void *block)
+{
+	instr_time	start,
+				elapsed;
+
+	INSTR_TIME_SET_CURRENT(start);
+	info->shape = *shape;
+	info->ring = NULL;
+	info->bytes = ring_block_size(shape);
+	if (strategy_uses_ring(shape->strategy))
+	{
+		void	   *scratch = MemoryContextAllocHuge(CurrentMemoryContext,
+													 ring_scratch_size(shape->num_shards, shape->virtual_nodes));
+
+		info->ring = ring_build(block, shape->num_shards, shape->virtual_nodes, scratch);
+		pfree(scratch);
+	}
+	INSTR_TIME_SET_CURRENT(elapsed);
+	INSTR_TIME_SUBTRACT(elapsed, start);
+	info->build_ms = INSTR_TIME_GET_MILLISEC(elapsed);
+}
+
+static void
+shmem_request(void)
+{
+	Shape		shape = settings_shape();
+
+	if (prev_shmem_request_hook)
+		prev_shmem_request_hook();
+	RequestAddinShmemSpace(add_size(offsetof(SharedRing, block), ring_block_size(&shape)));
+}
+
+static void
+shmem_startup(void)
+{
+	Shape		shape = settings_shape();
+	bool		found;
+
+	if (prev_shmem_startup_hook)
+		prev_shmem_startup_hook();
+
+	LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
+	shared_ring = ShmemInitStruct("dakera_shard ring",
+								  add_size(offsetof(SharedRing, block), ring_block_size(&shape)),
+								  &found);
+	if (!found)
+	{
+		build_ring(&shared_ring->info, &shape, shared_ring->block);
+		shared_ring->info.shared = true;
+		ereport(LOG,
+				errmsg("dakera_shard: ring %s built in %.1f ms, %zu bytes of shared memory",
+					   shape_describe(&shape), shared_ring->info.build_ms,
+					   shared_ring->info.bytes));
+	}
+	LWLockRelease(AddinShmemInitLock);
+}
+
+void
+server_ring_install_hooks(void)
+{
+	prev_shmem_request_hook = shmem_request_hook;
+	shmem_request_hook = shmem_request;
+	prev_shmem_startup_hook = shmem_startup_hook;
+	shmem_startup_hook = shmem_startup;
+}
+
+/* The server's ring: shared when preloaded, else built here once. */
+const ServerRing *
+server_ring(void)
+{
+	Shape		shape;
+	void	   *block;
+
+	if (the_ring != NULL)
+		return the_ring;
+	if (shared_ring != NULL)
+		return the_ring = &shared_ring->info;
+
+	check_shape_settings();
+	shape = settings_shape();
+	block = MemoryContextAllocHuge(TopMemoryContext, Max(ring_block_size(&shape), 1));
+	build_ring(&local_ring, &shape, block);
+	local_ring.shared = false;
+	return the_ring = &local_ring;
+}
+
+/* The server's ring if it exists already (never builds, never fails). */
+const ServerRing *
+server_ring_if_built(void)
+{
+	if (the_ring == NULL && shared_ring != NULL)
+		the_ring = &shared_ring->info;
+	return the_ring;
+}

@@ -1,0 +1,66 @@
+/*
+ * shape_errors.c: the one place that turns a bad ring shape into an error.
+ *
+ * The same limits apply to the explicit shard_for(key, num_shards, strategy,
+ * virtual_nodes) and to the dakera_shard.* settings; only the words that name
+ * the offending value differ, so that the user knows what to change.
+ */
+#include "dakera_shard.h"
+
+#include "lib/stringinfo.h"
+
+void
+report_shape_error(ShapeError err, const char *strategy, int64 num_shards,
+				   int64 virtual_nodes, bool from_settings)
+{
+	const char *shards_name = from_settings ? "dakera_shard.num_shards" : "num_shards";
+	const char *vnodes_name = from_settings ? "dakera_shard.virtual_nodes" : "virtual_nodes";
+
+	switch (err)
+	{
+		case SHAPE_OK:
+			return;
+		case SHAPE_BAD_STRATEGY:
+			ereport(ERROR,
+					errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					errmsg("unknown sharding strategy \"%s\"", strategy),
+					errhint("Valid strategies are consistent_hash, range, modulo and jump."));
+			break;
+		case SHAPE_BAD_SHARDS:
+			ereport(ERROR,
+					errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					errmsg("%s %lld is out of range", shards_name, (long long) num_shards),
+					errhint("%s must be between 1 and %d.", shards_name, SHAPE_MAX_SHARDS));
+			break;
+		case SHAPE_BAD_VIRTUAL_NODES:
+			ereport(ERROR,
+					errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					errmsg("%s %lld is out of range", vnodes_name, (long long) virtual_nodes),
+					errhint("%s must be between 1 and %d.", vnodes_name, SHAPE_MAX_VIRTUAL_NODES));
+			break;
+		case SHAPE_TOO_MANY_POINTS:
+			ereport(ERROR,
+					errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					errmsg("consistent-hash ring of %lld shards x %lld virtual nodes is too large",
+						   (long long) num_shards, (long long) virtual_nodes),
+					errdetail("The ring would hold %lld points; the limit is %d.",
+							  (long long) (num_shards * virtual_nodes), SHAPE_MAX_RING_POINTS),
+					errhint("Lower %s or %s so that their product is at most %d, or use the range or jump strategy, which need no ring.",
+							shards_name, vnodes_name, SHAPE_MAX_RING_POINTS));
+			break;
+	}
+}
+
+/* "strategy=consistent_hash num_shards=4 virtual_nodes=150", for messages. */
+char *
+shape_describe(const Shape *shape)
+{
+	StringInfoData buf;
+
+	initStringInfo(&buf);
+	appendStringInfo(&buf, "strategy=%s num_shards=%u",
+					 strategy_name(shape->strategy), shape->num_shards);
+	if (strategy_uses_ring(shape->strategy))
+		appendStringInfo(&buf, " virtual_nodes=%u", shape->virtual_nodes);
+	return buf.data;
+}

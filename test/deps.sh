@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# deps.sh: install what building and testing dakera_shard needs, on a Debian 12
+# machine that may have nothing.  Idempotent: installs only what is missing.
+set -euo pipefail
+
+packages=(postgresql-15 postgresql-server-dev-15 postgresql-contrib-15 make gcc libc6-dev)
+missing=()
+for p in "${packages[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+# ASan/UBSan runtime for the core's sanitizer build
+[ -e "$(gcc -print-file-name=libasan.so 2>/dev/null || echo /nonexistent)" ] || missing+=(libasan8)
+
+if [ ${#missing[@]} -eq 0 ]; then
+	exit 0
+fi
+echo "deps: installing ${missing[*]}"
+if [ "$(id -u)" -ne 0 ]; then
+	echo "deps: not root; install these packages first: ${missing[*]}" >&2
+	exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# the server package's post-install must not create and start a main cluster:
+# tests start the clusters they need
+mkdir -p /etc/postgresql-common
+if ! grep -qs '^create_main_cluster' /etc/postgresql-common/createcluster.conf; then
+	echo 'create_main_cluster = false' >> /etc/postgresql-common/createcluster.conf
+fi
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
