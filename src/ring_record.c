@@ -107,7 +107,7 @@ read_recorded_shape(Oid caller_fn, RecordedShape *rec)
 			ereport(ERROR,
 					errcode(ERRCODE_DATA_CORRUPTED),
 					errmsg("the ring shape recorded in %s is not valid", RECORD_TABLE),
-					errhint("Run SELECT record_shard_ring(); to record the server's shape."));
+					errhint("Record the server's shape with SELECT record_shard_ring()."));
 		rec->shape.strategy = (Strategy) strategy;
 		rec->shape.num_shards = DatumGetInt32(values[REC_NUM_SHARDS]);
 		rec->shape.virtual_nodes = DatumGetInt32(values[REC_VIRTUAL_NODES]);
@@ -130,8 +130,8 @@ check_recorded_ring(Oid caller_fn)
 				errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				errmsg("no ring shape is recorded in database \"%s\"",
 					   get_database_name(MyDatabaseId)),
-				errdetail("shard_for(text) stores shard ids only against a recorded shape."),
-				errhint("Run SELECT record_shard_ring(); to record the server's shape (%s).",
+				errdetail("CREATE EXTENSION and record_shard_ring() record the shape that stored shard ids are made with; without it they cannot be checked."),
+				errhint("Record the server's shape (%s) with SELECT record_shard_ring().",
 						shape_describe(&ring->shape)));
 	if (!shape_routes_alike(&ring->shape, &rec.shape))
 		ereport(ERROR,
@@ -140,7 +140,7 @@ check_recorded_ring(Oid caller_fn)
 					   get_database_name(MyDatabaseId)),
 				errdetail("The server routes with %s; shard ids stored in this database were made with %s.",
 						  shape_describe(&ring->shape), shape_describe(&rec.shape)),
-				errhint("Restart the server with the recorded dakera_shard settings, or re-shard the stored rows and then run SELECT record_shard_ring();."));
+				errhint("Restart the server with the recorded dakera_shard settings, or re-shard the stored rows and then record the new shape with SELECT record_shard_ring()."));
 	ds_checked_ring = ring;
 	return ring;
 }

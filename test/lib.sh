@@ -18,21 +18,21 @@ as_server_user() {
 # cluster_new VAR [postgresql.conf lines...]: init a cluster; VAR gets its dir.
 cluster_new() {
 	local var=$1; shift
-	local dir port
-	dir=$(mktemp -d /tmp/dakera_shard_test.XXXXXX)
-	[ "$(id -u)" -eq 0 ] && chown postgres: "$dir"
-	as_server_user "$PG_BIN/initdb" -D "$dir/data" -U postgres -A trust --no-sync >"$dir/initdb.log" 2>&1 ||
-		{ cat "$dir/initdb.log" >&2; return 1; }
-	port=$(( 20000 + RANDOM % 30000 ))
+	local _dir _port
+	_dir=$(mktemp -d /tmp/dakera_shard_test.XXXXXX)
+	[ "$(id -u)" -eq 0 ] && chown postgres: "$_dir"
+	as_server_user "$PG_BIN/initdb" -D "$_dir/data" -U postgres -A trust --no-sync >"$_dir/initdb.log" 2>&1 ||
+		{ cat "$_dir/initdb.log" >&2; return 1; }
+	_port=$(( 20000 + RANDOM % 30000 ))
 	{
 		echo "listen_addresses = ''"
-		echo "unix_socket_directories = '$dir'"
-		echo "port = $port"
+		echo "unix_socket_directories = '$_dir'"
+		echo "port = $_port"
 		echo "fsync = off"
 		for line in "$@"; do echo "$line"; done
-	} | as_server_user tee -a "$dir/data/postgresql.conf" >/dev/null
-	CLUSTERS+=("$dir")
-	printf -v "$var" '%s' "$dir"
+	} | as_server_user tee -a "$_dir/data/postgresql.conf" >/dev/null
+	CLUSTERS+=("$_dir")
+	printf -v "$var" '%s' "$_dir"
 }
 
 # cluster_conf DIR LINE...: append settings (take effect at the next start or reload).
