@@ -3,7 +3,7 @@
 # machine that may have nothing.  Idempotent: installs only what is missing.
 set -euo pipefail
 
-packages=(postgresql-15 postgresql-server-dev-15 postgresql-contrib-15 make gcc libc6-dev)
+packages=(postgresql-15 postgresql-server-dev-15 make gcc libc6-dev)
 missing=()
 for p in "${packages[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
