@@ -9,6 +9,15 @@
 
 #include "lib/stringinfo.h"
 
+static void
+report_out_of_range(const char *name, int64 value, int max)
+{
+	ereport(ERROR,
+			errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			errmsg("%s %lld is out of range", name, (long long) value),
+			errhint("%s must be between 1 and %d.", name, max));
+}
+
 void
 report_shape_error(ShapeError err, const char *strategy, int64 num_shards,
 				   int64 virtual_nodes, bool from_settings)
@@ -27,16 +36,10 @@ report_shape_error(ShapeError err, const char *strategy, int64 num_shards,
 					errhint("Valid strategies are consistent_hash, range, modulo and jump."));
 			break;
 		case SHAPE_BAD_SHARDS:
-			ereport(ERROR,
-					errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					errmsg("%s %lld is out of range", shards_name, (long long) num_shards),
-					errhint("%s must be between 1 and %d.", shards_name, SHAPE_MAX_SHARDS));
+			report_out_of_range(shards_name, num_shards, SHAPE_MAX_SHARDS);
 			break;
 		case SHAPE_BAD_VIRTUAL_NODES:
-			ereport(ERROR,
-					errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					errmsg("%s %lld is out of range", vnodes_name, (long long) virtual_nodes),
-					errhint("%s must be between 1 and %d.", vnodes_name, SHAPE_MAX_VIRTUAL_NODES));
+			report_out_of_range(vnodes_name, virtual_nodes, SHAPE_MAX_VIRTUAL_NODES);
 			break;
 		case SHAPE_TOO_MANY_POINTS:
 			ereport(ERROR,

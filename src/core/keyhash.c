@@ -39,13 +39,16 @@ sip_round(SipState *s)
 	s->v2 = ROTL(s->v2, 32);
 }
 
+/* One unaligned little-endian word: a single load on little-endian machines. */
 static inline uint64_t
 load_le64(const unsigned char *p)
 {
-	uint64_t	w = 0;
+	uint64_t	w;
 
-	for (int i = 7; i >= 0; i--)
-		w = (w << 8) | p[i];
+	memcpy(&w, p, sizeof(w));
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	w = __builtin_bswap64(w);
+#endif
 	return w;
 }
 
