@@ -61,7 +61,8 @@ cluster_cleanup() {
 		rm -rf "$dir"
 	done
 }
-trap cluster_cleanup EXIT
+# keep the script's own exit status: the cleanup must not turn a failure into success
+trap 'rc=$?; cluster_cleanup; exit $rc' EXIT
 
 # psql_q SQL: run SQL, print bare results, stop on the first error.
 psql_q() {
