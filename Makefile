@@ -13,12 +13,12 @@ DATA = sql/$(EXTENSION)--$(EXTVERSION).sql
 CORE_OBJS = src/core/keyhash.o src/core/ring.o src/core/shape.o src/core/placement.o
 OBJS = $(CORE_OBJS) src/dakera_shard.o src/settings.o src/shape_errors.o \
 	src/server_ring.o src/ring_record.o src/ring_cache.o src/routing.o \
-	src/partition_info.o
+	src/shmem.o src/node_health.o src/shard_placement.o src/shard_tables.o
 HEADERS = src/dakera_shard.h
 
 # pg_regress suites (sql/NAME.sql, expected/NAME.out); test/run_tests.sh runs
 # them against servers of several ring shapes.
-REGRESS = routing server_ring batch partition_info generated ring_shape errors
+REGRESS = setup routing server_ring batch partition_info generated ring_shape placement tables privileges errors
 REGRESS_OPTS = --inputdir=. --dbname=contrib_regression
 
 PG_CPPFLAGS = -I$(srcdir)/src

@@ -33,13 +33,222 @@ LANGUAGE C STABLE STRICT PARALLEL SAFE ROWS 16;
 
 -- Placement ---------------------------------------------------------------
 
--- One row per shard: serving nodes (primary first) from dakera_shard.nodes and
--- dakera_shard.replication_factor.  Health and sizes are unknown here: NULL.
+-- Explicit placements, overriding the round robin of dakera_shard.nodes.
+-- Transactional, kept across restarts, and carried by pg_dump.
+CREATE TABLE shard_placement (
+    shard_id      int PRIMARY KEY CHECK (shard_id >= 0),
+    node_ids      text[] NOT NULL CHECK (cardinality(node_ids) > 0),
+    registered_at timestamptz NOT NULL DEFAULT now(),
+    registered_by name NOT NULL DEFAULT current_user
+);
+SELECT pg_catalog.pg_extension_config_dump('shard_placement', '');
+COMMENT ON TABLE shard_placement IS
+    'Explicit shard placements; change them with register_shard_nodes() and unregister_shard_nodes().';
+
+CREATE FUNCTION register_shard_nodes(shard_id int, node_ids text[]) RETURNS void
+AS 'MODULE_PATHNAME', 'register_shard_nodes'
+LANGUAGE C VOLATILE;
+
+CREATE FUNCTION unregister_shard_nodes(shard_id int) RETURNS bool
+AS 'MODULE_PATHNAME', 'unregister_shard_nodes'
+LANGUAGE C VOLATILE STRICT;
+
+-- Node health, in shared memory (needs shared_preload_libraries).
+CREATE FUNCTION set_node_health(node text, healthy bool) RETURNS void
+AS 'MODULE_PATHNAME', 'set_node_health'
+LANGUAGE C VOLATILE;
+
+CREATE FUNCTION reset_node_health(node text DEFAULT NULL) RETURNS int
+AS 'MODULE_PATHNAME', 'reset_node_health'
+LANGUAGE C VOLATILE;
+
+CREATE FUNCTION node_health()
+RETURNS TABLE (node text, healthy bool, changed_at timestamptz)
+AS 'MODULE_PATHNAME', 'node_health'
+LANGUAGE C VOLATILE PARALLEL SAFE;
+
+-- The partition map of shards 0..num_shards-1 (NULL: the server's shards):
+-- registrations, else the round robin of the settings; health judged from one
+-- copy of the health table.
+CREATE FUNCTION placement_map(num_shards int DEFAULT NULL)
+RETURNS TABLE (shard_id int, node_ids text[], primary_node text,
+               preferred_node text, is_healthy bool, registered bool)
+AS 'MODULE_PATHNAME', 'placement_map'
+LANGUAGE C VOLATILE PARALLEL SAFE;
+
+-- The engine's PartitionInfo for every shard of the server's ring.  Sizes are
+-- not known without a table: NULL (see partition_info(regclass)).
 CREATE FUNCTION partition_info()
 RETURNS TABLE (shard_id int, node_ids text[], primary_node text,
                is_healthy bool, vector_count bigint, memory_bytes bigint)
-AS 'MODULE_PATHNAME', 'partition_info'
-LANGUAGE C STABLE PARALLEL SAFE;
+LANGUAGE sql VOLATILE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT m.shard_id, m.node_ids, m.primary_node, m.is_healthy, NULL::bigint, NULL::bigint
+    FROM @extschema@.placement_map() m
+$$;
+
+-- The engine's ShardAssignment for one key.
+CREATE FUNCTION shard_assignment(key text,
+    OUT shard_id int, OUT nodes text[], OUT preferred_node text)
+AS 'MODULE_PATHNAME', 'shard_assignment'
+LANGUAGE C VOLATILE STRICT PARALLEL SAFE;
+
+-- Per shard, its nodes now and after dakera_shard.nodes / replication_factor
+-- become these; changed_shards counts shards whose primary or node set changes.
+CREATE FUNCTION rebalance_plan(nodes text[], replication_factor int)
+RETURNS TABLE (shard_id int, current_nodes text[], planned_nodes text[],
+               primary_moves bool, nodes_change bool, changed_shards int)
+AS 'MODULE_PATHNAME', 'rebalance_plan'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+
+-- Tables routed by shard_for ------------------------------------------------
+
+-- For a table's partition key (shard_column NULL) or a generated column, when
+-- it calls shard_for: the shard count it routes to, and whether by the server's
+-- ring.  No row otherwise.
+CREATE FUNCTION shard_key_info(rel regclass, shard_column name DEFAULT NULL,
+    OUT num_shards int, OUT server_ring bool)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'shard_key_info'
+LANGUAGE C STABLE PARALLEL SAFE ROWS 1;
+
+-- Every table partitioned by shard_for, or with a generated shard_for column.
+CREATE FUNCTION sharded_tables()
+RETURNS TABLE (rel regclass, shard_column name, num_shards int, server_ring bool)
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT c.oid::regclass, NULL::name, k.num_shards, k.server_ring
+    FROM pg_class c, @extschema@.shard_key_info(c.oid) k
+    WHERE c.relkind = 'p' AND NOT c.relispartition
+    UNION ALL
+    SELECT c.oid::regclass, a.attname, k.num_shards, k.server_ring
+    FROM pg_class c
+    JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+                       AND a.attgenerated = 's',
+         @extschema@.shard_key_info(c.oid, a.attname) k
+    WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition
+    ORDER BY 1, 2
+$$;
+
+-- Create the missing LIST partitions of a table partitioned by shard_for, one
+-- per shard, named <parent>_shard_<shard_id> in the parent's schema.  Returns
+-- the partitions it created; running it again creates none.
+CREATE FUNCTION create_shard_partitions(parent regclass)
+RETURNS SETOF regclass
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    shards   int;
+    schema   name;
+    base     name;
+    covered  int[];
+    part     text;
+BEGIN
+    SELECT k.num_shards INTO shards FROM @extschema@.shard_key_info(parent) k;
+    IF shards IS NULL THEN
+        RAISE EXCEPTION 'table % is not partitioned by LIST (shard_for(...))', parent
+            USING ERRCODE = 'wrong_object_type',
+                  HINT = 'Create the table with PARTITION BY LIST (shard_for(id)).';
+    END IF;
+    SELECT n.nspname, c.relname INTO schema, base
+    FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = parent;
+
+    -- shards some partition already takes, whatever its name
+    SELECT coalesce(array_agg(v[1]::int), '{}') INTO covered
+    FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid,
+         regexp_matches(pg_get_expr(c.relpartbound, c.oid), '-?\d+', 'g') AS v
+    WHERE i.inhparent = parent;
+
+    FOR s IN 0 .. shards - 1 LOOP
+        CONTINUE WHEN s = ANY (covered);
+        part := base || '_shard_' || s;
+        IF octet_length(part) > 63 THEN
+            RAISE EXCEPTION 'partition name "%" is longer than 63 bytes', part
+                USING ERRCODE = 'name_too_long',
+                      HINT = 'Rename the parent table to a shorter name, or create this partition by hand.';
+        END IF;
+        EXECUTE format('CREATE TABLE %I.%I PARTITION OF %s FOR VALUES IN (%s)', schema, part, parent, s);
+        RETURN NEXT format('%I.%I', schema, part)::regclass;
+    END LOOP;
+END
+$$;
+
+-- partition_info() with vector_count and memory_bytes measured from a table's
+-- rows by one scan: exact counts, and the bytes of the rows' column values as
+-- stored (pg_column_size of each column: after compression, without tuple
+-- headers, indexes or free space).
+CREATE FUNCTION partition_info(rel regclass, shard_column name DEFAULT NULL)
+RETURNS TABLE (shard_id int, node_ids text[], primary_node text,
+               is_healthy bool, vector_count bigint, memory_bytes bigint)
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    col      name := shard_column;
+    shards   int;
+    key_expr text;
+    size_expr text;
+    found    int;
+BEGIN
+    SELECT string_agg(format('coalesce(pg_catalog.pg_column_size(t.%I), 0)', a.attname), ' + ' ORDER BY a.attnum)
+    INTO size_expr
+    FROM pg_attribute a WHERE a.attrelid = rel AND a.attnum > 0 AND NOT a.attisdropped;
+    IF col IS NULL THEN
+        SELECT k.num_shards INTO shards FROM @extschema@.shard_key_info(rel) k;
+        IF shards IS NOT NULL THEN
+            -- the partition key as PostgreSQL deparses it, qualified and quoted
+            key_expr := substring(pg_get_partkeydef(rel) FROM '^LIST \((.*)\)$');
+        ELSE
+            SELECT count(*), min(t.shard_column), min(t.num_shards) INTO found, col, shards
+            FROM @extschema@.sharded_tables() t WHERE t.rel = partition_info.rel AND t.shard_column IS NOT NULL;
+            IF found <> 1 THEN
+                RAISE EXCEPTION 'cannot tell which column of % holds its shard ids', rel
+                    USING ERRCODE = 'invalid_parameter_value',
+                          DETAIL = format('The table has %s generated columns that call shard_for and is not partitioned by shard_for.', found),
+                          HINT = 'Name the column: partition_info(rel, ''shard_id'').';
+            END IF;
+        END IF;
+    END IF;
+    IF key_expr IS NULL THEN
+        IF NOT EXISTS (SELECT FROM pg_attribute a WHERE a.attrelid = rel AND a.attname = col
+                       AND a.attnum > 0 AND NOT a.attisdropped) THEN
+            RAISE EXCEPTION 'column "%" of relation % does not exist', col, rel
+                USING ERRCODE = 'undefined_column';
+        END IF;
+        SELECT coalesce(min(k.num_shards), (SELECT r.num_shards FROM @extschema@.shard_ring() r))
+        INTO shards FROM @extschema@.shard_key_info(rel, col) k;
+        key_expr := quote_ident(col);
+    END IF;
+    RETURN QUERY EXECUTE format(
+        'WITH counts AS (
+             SELECT (%s)::int AS shard_id, count(*)::bigint AS n,
+                    sum(%s)::bigint AS bytes
+             FROM %s t GROUP BY 1)
+         SELECT coalesce(m.shard_id, c.shard_id), m.node_ids, m.primary_node, m.is_healthy,
+                coalesce(c.n, 0), coalesce(c.bytes, 0)
+         FROM @extschema@.placement_map($1) m FULL JOIN counts c ON c.shard_id = m.shard_id
+         ORDER BY 1', key_expr, coalesce(size_expr, '0'), rel) USING shards;
+END
+$$;
+
+-- The common case in one SELECT: per shard of the server's ring, its nodes,
+-- health and the rows and bytes of every table routed by the server's ring.
+CREATE VIEW shard_overview AS
+WITH per_table AS (
+    SELECT i.shard_id, i.vector_count, i.memory_bytes
+    FROM @extschema@.sharded_tables() t,
+         LATERAL @extschema@.partition_info(t.rel, t.shard_column) i
+    WHERE t.server_ring
+)
+SELECT m.shard_id, m.node_ids, m.primary_node, m.preferred_node, m.is_healthy,
+       m.registered, coalesce(sum(p.vector_count), 0)::bigint AS rows,
+       coalesce(sum(p.memory_bytes), 0)::bigint AS bytes
+FROM @extschema@.placement_map() m LEFT JOIN per_table p ON p.shard_id = m.shard_id
+GROUP BY 1, 2, 3, 4, 5, 6
+ORDER BY 1;
 
 -- The recorded ring shape -------------------------------------------------
 
@@ -92,10 +301,32 @@ AS $$
                      r.strategy, r.num_shards, r.virtual_nodes);
 $$;
 
+-- Privileges ---------------------------------------------------------------
+-- Routing and reading are for everyone.  Changing placement, health or the
+-- recorded shape is for superusers and members of dakera_shard_admin, a role
+-- created here if it does not exist (roles belong to the cluster, so DROP
+-- EXTENSION leaves it).
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'dakera_shard_admin') THEN
+        CREATE ROLE dakera_shard_admin NOLOGIN;
+    END IF;
+END
+$$;
+
 REVOKE ALL ON FUNCTION record_shard_ring() FROM PUBLIC;
 REVOKE ALL ON FUNCTION shard_ring_record_changed() FROM PUBLIC;
-REVOKE ALL ON shard_ring_record FROM PUBLIC;
-GRANT SELECT ON shard_ring_record TO PUBLIC;
+REVOKE ALL ON FUNCTION register_shard_nodes(int, text[]) FROM PUBLIC;
+REVOKE ALL ON FUNCTION unregister_shard_nodes(int) FROM PUBLIC;
+REVOKE ALL ON FUNCTION set_node_health(text, bool) FROM PUBLIC;
+REVOKE ALL ON FUNCTION reset_node_health(text) FROM PUBLIC;
+REVOKE ALL ON shard_ring_record, shard_placement FROM PUBLIC;
+GRANT SELECT ON shard_ring_record, shard_placement TO PUBLIC;
+
+GRANT EXECUTE ON FUNCTION record_shard_ring(), register_shard_nodes(int, text[]),
+    unregister_shard_nodes(int), set_node_health(text, bool), reset_node_health(text)
+    TO dakera_shard_admin;
+GRANT SELECT, INSERT, UPDATE, DELETE ON shard_ring_record, shard_placement TO dakera_shard_admin;
 
 -- A new database's stored shard ids will be made with the server's shape.
 SELECT record_shard_ring();

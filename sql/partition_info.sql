@@ -12,7 +12,8 @@ WITH nodes AS (SELECT array_agg(trim(n) ORDER BY ord) AS a
 SELECT count(*) AS shards,
        count(*) FILTER (WHERE p.node_ids <> ARRAY[nodes.a[(p.shard_id % 3) + 1], nodes.a[((p.shard_id + 1) % 3) + 1]]) AS misplaced,
        count(*) FILTER (WHERE p.primary_node <> p.node_ids[1]) AS primary_not_first,
-       count(*) FILTER (WHERE p.is_healthy IS NOT NULL OR p.vector_count IS NOT NULL OR p.memory_bytes IS NOT NULL) AS made_up_values
+       count(*) FILTER (WHERE p.vector_count IS NOT NULL OR p.memory_bytes IS NOT NULL) AS made_up_sizes,
+       count(*) FILTER (WHERE p.is_healthy) AS healthy_without_reports
 FROM partition_info() p, nodes;
 
 -- one row per shard of the server's ring, whatever the shape

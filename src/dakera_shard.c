@@ -19,5 +19,5 @@ _PG_init(void)
 
 	define_settings(preloading);
 	if (preloading)
-		server_ring_install_hooks();
+		install_shmem_hooks();
 }

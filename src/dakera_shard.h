@@ -10,6 +10,7 @@
 #include "postgres.h"
 
 #include "fmgr.h"
+#include "datatype/timestamp.h"
 
 #include "core/keyhash.h"
 #include "core/placement.h"
@@ -20,6 +21,8 @@ extern int	ds_strategy_setting;
 extern int	ds_num_shards_setting;
 extern int	ds_virtual_nodes_setting;
 extern int	ds_replication_factor;
+
+#define MAX_NODES 1024			/* names in dakera_shard.nodes */
 
 typedef struct NodeList
 {
@@ -49,9 +52,35 @@ typedef struct ServerRing
 	Size		bytes;
 } ServerRing;
 
-extern void server_ring_install_hooks(void);
+extern Size server_ring_shmem_size(void);
+extern void server_ring_shmem_init(void);
 extern const ServerRing *server_ring(void);
 extern const ServerRing *server_ring_if_built(void);
+
+/* shmem.c: the shared-memory hooks, when preloaded */
+extern void install_shmem_hooks(void);
+
+/* node_health.c: node health reports in shared memory */
+#define MAX_HEALTH_NODES 1024
+
+typedef struct NodeHealth
+{
+	char		name[NAMEDATALEN];
+	bool		healthy;
+	TimestampTz changed_at;
+} NodeHealth;
+
+typedef struct HealthSnapshot
+{
+	int			count;
+	NodeHealth	nodes[FLEXIBLE_ARRAY_MEMBER];	/* sorted by name */
+} HealthSnapshot;
+
+extern Size node_health_shmem_size(void);
+extern void node_health_shmem_request(void);
+extern void node_health_shmem_init(void);
+extern HealthSnapshot *node_health_snapshot(void);
+extern bool node_is_healthy(const HealthSnapshot *health, const char *node);
 
 /* ring_record.c: the shape recorded in this database */
 extern const ServerRing *ds_checked_ring;	/* set once the check has passed */

@@ -2,8 +2,8 @@
  * server_ring.c: the ring of the server's settings, built once.
  *
  * Design (after pg_stat_statements on PostgreSQL 15): when the library is in
- * shared_preload_libraries, shmem_request_hook asks for the exact size of the
- * ring of the configured shape and shmem_startup_hook builds it in the
+ * shared_preload_libraries, the shared-memory hooks (shmem.c) ask for the
+ * exact size of the ring of the configured shape and build it in the
  * postmaster under AddinShmemInitLock; every backend inherits the pointer and
  * only reads it, so no lock is needed after startup.  The shape is
  * PGC_POSTMASTER then, so the ring never changes while the server runs.
@@ -16,7 +16,6 @@
 
 #include "miscadmin.h"
 #include "portability/instr_time.h"
-#include "storage/ipc.h"
 #include "storage/lwlock.h"
 #include "storage/shmem.h"
 #include "utils/memutils.h"
@@ -28,8 +27,6 @@ typedef struct SharedRing
 	char		block[FLEXIBLE_ARRAY_MEMBER] pg_attribute_aligned(8);
 } SharedRing;
 
-static shmem_request_hook_type prev_shmem_request_hook = NULL;
-static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
 static SharedRing *shared_ring = NULL;
 static ServerRing local_ring;
 static const ServerRing *the_ring = NULL;
@@ -65,29 +62,23 @@ build_ring(ServerRing *info, const Shape *shape, void *block)
 	info->build_ms = INSTR_TIME_GET_MILLISEC(elapsed);
 }
 
-static void
-shmem_request(void)
+/* Bytes of shared memory for the ring of the configured shape. */
+Size
+server_ring_shmem_size(void)
 {
 	Shape		shape = settings_shape();
 
-	if (prev_shmem_request_hook)
-		prev_shmem_request_hook();
-	RequestAddinShmemSpace(add_size(offsetof(SharedRing, block), ring_block_size(&shape)));
+	return add_size(offsetof(SharedRing, block), ring_block_size(&shape));
 }
 
-static void
-shmem_startup(void)
+/* Attach to (or, first, build) the shared ring; caller holds AddinShmemInitLock. */
+void
+server_ring_shmem_init(void)
 {
 	Shape		shape = settings_shape();
 	bool		found;
 
-	if (prev_shmem_startup_hook)
-		prev_shmem_startup_hook();
-
-	LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
-	shared_ring = ShmemInitStruct("dakera_shard ring",
-								  add_size(offsetof(SharedRing, block), ring_block_size(&shape)),
-								  &found);
+	shared_ring = ShmemInitStruct("dakera_shard ring", server_ring_shmem_size(), &found);
 	if (!found)
 	{
 		build_ring(&shared_ring->info, &shape, shared_ring->block);
@@ -97,16 +88,6 @@ shmem_startup(void)
 					   shape_describe(&shape), shared_ring->info.build_ms,
 					   shared_ring->info.bytes));
 	}
-	LWLockRelease(AddinShmemInitLock);
-}
-
-void
-server_ring_install_hooks(void)
-{
-	prev_shmem_request_hook = shmem_request_hook;
-	shmem_request_hook = shmem_request;
-	prev_shmem_startup_hook = shmem_startup_hook;
-	shmem_startup_hook = shmem_startup;
 }
 
 /* The server's ring: shared when preloaded, else built here once. */

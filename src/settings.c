@@ -76,19 +76,24 @@ parse_node_list(char *names, NodeList *list)
 	{
 		char	   *comma = strchr(p, ',');
 		char	   *name;
+		const char *problem;
 
 		if (comma)
 			*comma = '\0';
 		name = trim(p);
 		p = comma ? comma + 1 : NULL;
-		if (*name == '\0')
+		problem = node_name_problem(name, strlen(name));
+		if (problem != NULL)
 		{
-			GUC_check_errdetail("Node name %d is empty.", list->count + 1);
+			if (*name == '\0')
+				GUC_check_errdetail("Node name %d is empty.", list->count + 1);
+			else
+				GUC_check_errdetail("Node name \"%s\" %s.", name, problem);
 			return false;
 		}
-		if (strlen(name) >= NAMEDATALEN)
+		if (list->count == MAX_NODES)
 		{
-			GUC_check_errdetail("Node name \"%s\" is longer than %d bytes.", name, NAMEDATALEN - 1);
+			GUC_check_errdetail("More than %d nodes are listed.", MAX_NODES);
 			return false;
 		}
 		for (int i = 0; i < list->count; i++)

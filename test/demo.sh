@@ -65,12 +65,16 @@ EXPLAIN (COSTS OFF) SELECT * FROM vectors_by_shard WHERE shard_for(id) = shard_f
 \echo == shard_batch: get_shards_batch of the engine, for one request
 SELECT shard_id, ids FROM shard_batch(ARRAY(SELECT id FROM vectors ORDER BY id LIMIT 8));
 
-\echo == partition_info(): the partition map (health and sizes are not known here: NULL)
+\echo == partition_info(): the partition map (no table given, so sizes are NULL)
 SELECT * FROM partition_info();
 
-\echo == partition_info() beside the rows each shard holds
-SELECT p.shard_id, p.primary_node, p.node_ids, count(v.id) AS vectors,
-       pg_size_pretty(sum(pg_column_size(v.*))) AS row_bytes
-FROM partition_info() p LEFT JOIN vectors v ON v.shard_id = p.shard_id
-GROUP BY 1, 2, 3 ORDER BY 1;
+\echo == partition_info(table): rows and bytes measured from the table itself
+SELECT * FROM partition_info('vectors');
+
+\echo == Node pg-a reported down: its shards are served by a replica
+SELECT set_node_health('pg-a', false);
+SELECT * FROM shard_assignment('ns3:doc-42#chunk-3');
+
+\echo == shard_overview: per shard, nodes, health, rows and bytes of every sharded table
+SELECT * FROM shard_overview;
 SQL

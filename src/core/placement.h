@@ -9,7 +9,18 @@
 #ifndef DAKERA_PLACEMENT_H
 #define DAKERA_PLACEMENT_H
 
+#include <stddef.h>
 #include <stdint.h>
+
+/* Longest node name, in bytes (PostgreSQL's NAMEDATALEN - 1, as for a server name). */
+#define NODE_NAME_MAX 63
+
+/*
+ * Why a node name is not acceptable, or NULL if it is: non-empty, at most
+ * NODE_NAME_MAX bytes, no comma (names are listed comma-separated in
+ * dakera_shard.nodes) and no white space at either end (the list is trimmed).
+ */
+const char *node_name_problem(const char *name, size_t len);
 
 /*
  * Write into out[] the indexes (into the node list) of the nodes that serve

@@ -1,0 +1,14 @@
+-- no_preload: without shared_preload_libraries routing and placement work
+-- from a backend-local ring, and node health says what it needs.
+\set VERBOSITY default
+SELECT shared_memory FROM shard_ring();
+SELECT set_node_health('n1', false);
+SELECT * FROM node_health();
+SELECT reset_node_health();
+-- health is unknown: is_healthy NULL, and the preferred node is the primary
+SELECT count(*) AS shards, count(*) FILTER (WHERE is_healthy IS NULL) AS health_unknown,
+       count(*) FILTER (WHERE preferred_node = primary_node) AS preferred_is_primary
+FROM placement_map();
+SELECT count(*) FILTER (WHERE is_healthy IS NULL) AS health_unknown FROM partition_info();
+SELECT a.shard_id = shard_for('vec-1') AS same_shard, a.preferred_node = a.nodes[1] AS preferred_is_primary
+FROM shard_assignment('vec-1') a;
