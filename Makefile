@@ -10,15 +10,17 @@ EXTVERSION = 0.1.0
 
 MODULE_big = dakera_shard
 DATA = sql/$(EXTENSION)--$(EXTVERSION).sql
-CORE_OBJS = src/core/keyhash.o src/core/ring.o src/core/shape.o src/core/placement.o
+CORE_OBJS = src/core/keyhash.o src/core/ring.o src/core/shape.o src/core/placement.o \
+	src/core/reshard.o
 OBJS = $(CORE_OBJS) src/dakera_shard.o src/settings.o src/shape_errors.o \
 	src/server_ring.o src/ring_record.o src/ring_cache.o src/routing.o \
-	src/shmem.o src/node_health.o src/shard_placement.o src/shard_tables.o
+	src/shmem.o src/node_health.o src/shard_placement.o src/shard_tables.o \
+	src/reshard_plan.o
 HEADERS = src/dakera_shard.h
 
 # pg_regress suites (sql/NAME.sql, expected/NAME.out); test/run_tests.sh runs
 # them against servers of several ring shapes.
-REGRESS = setup routing server_ring batch partition_info generated ring_shape placement tables privileges errors
+REGRESS = setup routing server_ring batch partition_info generated ring_shape placement tables privileges reshard errors no_preload
 REGRESS_OPTS = --inputdir=. --dbname=contrib_regression
 
 PG_CPPFLAGS = -I$(srcdir)/src
@@ -42,13 +44,13 @@ CORE_SRCS = $(CORE_OBJS:.o=.c)
 CORE_CFLAGS = -std=c99 -O2 -g -Wall -Wextra -Werror -Isrc/core
 
 test/core/test_core: test/core/test_core.c $(CORE_SRCS) src/core/*.h
-	$(CC) $(CORE_CFLAGS) -o $@ test/core/test_core.c $(CORE_SRCS)
+	$(CC) $(CORE_CFLAGS) -o $@ test/core/test_core.c $(CORE_SRCS) -lm
 
 test/core/test_core_san: test/core/test_core.c $(CORE_SRCS) src/core/*.h
 	$(CC) $(CORE_CFLAGS) -fsanitize=address,undefined -fno-sanitize-recover=all \
-		-fno-omit-frame-pointer -o $@ test/core/test_core.c $(CORE_SRCS)
+		-fno-omit-frame-pointer -o $@ test/core/test_core.c $(CORE_SRCS) -lm
 
-.PHONY: unittest test demo deps
+.PHONY: unittest test demo figures
 
 unittest: test/core/test_core test/core/test_core_san
 	test/core/test_core ../shared/vectors
@@ -59,3 +61,6 @@ test:
 
 demo:
 	bash test/demo.sh
+
+figures:
+	bash test/figures.sh

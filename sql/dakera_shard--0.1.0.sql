@@ -250,6 +250,186 @@ FROM @extschema@.placement_map() m LEFT JOIN per_table p ON p.shard_id = m.shard
 GROUP BY 1, 2, 3, 4, 5, 6
 ORDER BY 1;
 
+-- Re-sharding ---------------------------------------------------------------
+
+-- The share of the hash space that moves from each shard of the server's ring
+-- to each shard of the target ring; unmoved pairs included, so the fractions
+-- sum to 1.  Exact for consistent_hash, modulo and range (from the rings'
+-- arcs and boundaries); the exact expected value where jump is involved.
+CREATE FUNCTION reshard_plan(num_shards int, strategy text DEFAULT 'consistent_hash',
+                             virtual_nodes int DEFAULT 150)
+RETURNS TABLE (from_shard int, to_shard int, fraction float8)
+AS 'MODULE_PATHNAME', 'reshard_plan_fractions'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+
+-- The same between two explicit shapes.
+CREATE FUNCTION reshard_plan_between(from_num_shards int, from_strategy text,
+                                     from_virtual_nodes int, num_shards int,
+                                     strategy text, virtual_nodes int)
+RETURNS TABLE (from_shard int, to_shard int, fraction float8)
+AS 'MODULE_PATHNAME', 'reshard_plan_fractions'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+-- The key column of a table, checked, with its type (for casts in batches).
+CREATE FUNCTION reshard_key_type(rel regclass, key_column name) RETURNS text
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    key_type text;
+BEGIN
+    SELECT format_type(a.atttypid, a.atttypmod) INTO key_type
+    FROM pg_attribute a
+    WHERE a.attrelid = rel AND a.attname = key_column AND a.attnum > 0 AND NOT a.attisdropped;
+    IF key_type IS NULL THEN
+        RAISE EXCEPTION 'column "%" of relation % does not exist', key_column, rel
+            USING ERRCODE = 'undefined_column';
+    END IF;
+    RETURN key_type;
+END
+$$;
+
+-- For a real table: rows per (shard now, shard under the target ring).
+CREATE FUNCTION reshard_plan(rel regclass, key_column name, num_shards int,
+                             strategy text DEFAULT 'consistent_hash',
+                             virtual_nodes int DEFAULT 150)
+RETURNS TABLE (from_shard int, to_shard int, rows bigint)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    PERFORM @extschema@.reshard_key_type(rel, key_column);
+    RETURN QUERY EXECUTE format(
+        'SELECT @extschema@.shard_for(t.%1$I::text), @extschema@.shard_for(t.%1$I::text, $1, $2, $3), count(*)
+         FROM %2$s t GROUP BY 1, 2 ORDER BY 1, 2', key_column, rel)
+        USING num_shards, strategy, virtual_nodes;
+END
+$$;
+
+-- How a table's stored shards are judged stale (used by shard_verify and
+-- reshard_table): a SQL condition on the row alias t, and the CTE it needs.
+-- With a shard column: the column differs from the shard its key gets now.
+-- Partitioned by shard: the row's partition does not take the shard its
+-- partition key gives now.
+CREATE FUNCTION reshard_stale_condition(rel regclass, key_column name, shard_column name,
+                                        OUT bounds_cte text, OUT stale text)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    key_expr text;
+BEGIN
+    PERFORM @extschema@.reshard_key_type(rel, key_column);
+    IF shard_column IS NOT NULL THEN
+        PERFORM @extschema@.reshard_key_type(rel, shard_column);
+        bounds_cte := 'bounds AS (SELECT NULL::oid AS part, NULL::int AS shard)';
+        stale := format('t.%I IS DISTINCT FROM @extschema@.shard_for(t.%I::text)', shard_column, key_column);
+    ELSIF EXISTS (SELECT FROM @extschema@.shard_key_info(rel)) THEN
+        key_expr := substring(pg_get_partkeydef(rel) FROM '^LIST \((.*)\)$');
+        bounds_cte := format(
+            'bounds AS (SELECT i.inhrelid AS part, v[1]::int AS shard
+                        FROM pg_catalog.pg_inherits i
+                        JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) i.inhrelid,
+                             pg_catalog.regexp_matches(pg_catalog.pg_get_expr(c.relpartbound, c.oid), %L, %L) v
+                        WHERE i.inhparent OPERATOR(pg_catalog.=) %s::pg_catalog.oid)',
+            '-?\d+', 'g', rel::oid);
+        stale := format('NOT EXISTS (SELECT FROM bounds b WHERE b.part OPERATOR(pg_catalog.=) t.tableoid
+                                     AND b.shard OPERATOR(pg_catalog.=) (%s))', key_expr);
+    ELSE
+        RAISE EXCEPTION 'table % has no shard column to check', rel
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'Name the column that holds shard ids, or use a table partitioned by LIST (shard_for(...)).';
+    END IF;
+END
+$$;
+
+-- Rows whose stored shard is not the one shard_for gives now, and up to ten
+-- of their keys.
+CREATE FUNCTION shard_verify(rel regclass, key_column name, shard_column name DEFAULT NULL,
+                             OUT stale_rows bigint, OUT sample_keys text[])
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    c record;
+BEGIN
+    SELECT * INTO c FROM @extschema@.reshard_stale_condition(rel, key_column, shard_column);
+    EXECUTE format('WITH %1$s SELECT count(*) FROM %2$s t WHERE %3$s', c.bounds_cte, rel, c.stale)
+        INTO stale_rows;
+    EXECUTE format('WITH %1$s SELECT array_agg(k) FROM (SELECT t.%4$I::text AS k FROM %2$s t WHERE %3$s
+                    ORDER BY 1 LIMIT 10) s', c.bounds_cte, rel, c.stale, key_column)
+        INTO sample_keys;
+END
+$$;
+
+-- Re-route the stale rows of a table in batches, in key order, one
+-- transaction per batch: a row moves whole or not at all, and a cancelled run
+-- is finished by running it again.  A generated shard column is recomputed and
+-- a row of a table partitioned by shard moves to its partition (create the
+-- new partitions first); a plain shard column is set.  Call it outside a
+-- transaction block.  pause_ms sleeps between batches to spare a busy server.
+CREATE PROCEDURE reshard_table(rel regclass, key_column name, shard_column name DEFAULT NULL,
+                               batch_size int DEFAULT 10000, pause_ms int DEFAULT 0)
+LANGUAGE plpgsql
+AS $$
+DECLARE
+    c        record;
+    key_type text;
+    set_list text;
+    generated bool;
+    batch_sql text;
+    last_key text;
+    scanned  bigint;
+    moved    bigint;
+    total_scanned bigint := 0;
+    total_moved bigint := 0;
+    batches  int := 0;
+BEGIN
+    -- a procedure that commits cannot SET search_path in its definition
+    PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+    -- it commits after every batch, which a transaction block forbids
+    IF transaction_timestamp() <> statement_timestamp() THEN
+        RAISE EXCEPTION 'reshard_table cannot run inside a transaction block'
+            USING ERRCODE = 'active_sql_transaction',
+                  HINT = 'CALL it on its own: it commits after every batch.';
+    END IF;
+    IF batch_size IS NULL OR batch_size < 1 THEN
+        RAISE EXCEPTION 'batch_size must be at least 1' USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    key_type := @extschema@.reshard_key_type(rel, key_column);
+    SELECT * INTO c FROM @extschema@.reshard_stale_condition(rel, key_column, shard_column);
+    SELECT a.attgenerated = 's' INTO generated FROM pg_attribute a
+    WHERE a.attrelid = rel AND a.attname = shard_column;
+    set_list := CASE WHEN shard_column IS NULL OR generated
+                     THEN format('%1$I = t.%1$I', key_column)   -- recompute / re-route
+                     ELSE format('%I = @extschema@.shard_for(t.%I::text)', shard_column, key_column) END;
+    batch_sql := format(
+        'WITH %1$s,
+              batch AS (SELECT t.%2$I AS k FROM %3$s t WHERE $1::%4$s IS NULL OR t.%2$I > $1::%4$s
+                        ORDER BY t.%2$I LIMIT $2),
+              moved AS (UPDATE %3$s t SET %5$s FROM (SELECT DISTINCT k FROM batch) b
+                        WHERE t.%2$I = b.k AND %6$s RETURNING 1)
+         SELECT (SELECT max(k)::text FROM batch), (SELECT count(*) FROM batch), (SELECT count(*) FROM moved)',
+        c.bounds_cte, key_column, rel, key_type, set_list, c.stale);
+    LOOP
+        EXECUTE batch_sql INTO last_key, scanned, moved USING last_key, batch_size;
+        EXIT WHEN scanned = 0;
+        batches := batches + 1;
+        total_scanned := total_scanned + scanned;
+        total_moved := total_moved + moved;
+        RAISE NOTICE 'reshard_table %: batch %, % rows read, % moved (% read, % moved so far)',
+            rel, batches, scanned, moved, total_scanned, total_moved;
+        COMMIT;
+        PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+        IF pause_ms > 0 THEN
+            PERFORM pg_catalog.pg_sleep(pause_ms / 1000.0);
+        END IF;
+    END LOOP;
+    RAISE NOTICE 'reshard_table %: done, % rows read, % moved in % batches',
+        rel, total_scanned, total_moved, batches;
+END
+$$;
+
 -- The recorded ring shape -------------------------------------------------
 
 -- One row: the shape this database's stored shard ids were made with.

@@ -140,7 +140,7 @@ check_recorded_ring(Oid caller_fn)
 					   get_database_name(MyDatabaseId)),
 				errdetail("The server routes with %s; shard ids stored in this database were made with %s.",
 						  shape_describe(&ring->shape), shape_describe(&rec.shape)),
-				errhint("Restart the server with the recorded dakera_shard settings, or re-shard the stored rows and then record the new shape with SELECT record_shard_ring()."));
+				errhint("Restart the server with the recorded dakera_shard settings, or record the new shape with SELECT record_shard_ring() and re-shard the stored rows with reshard_table()."));
 	ds_checked_ring = ring;
 	return ring;
 }

@@ -7,12 +7,14 @@
  * any failure.
  */
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "keyhash.h"
 #include "placement.h"
+#include "reshard.h"
 #include "ring.h"
 #include "shape.h"
 
@@ -356,6 +358,121 @@ test_shapes(void)
 	CHECK(!shape_routes_alike(&ring4, &range4), "ring is not range");
 }
 
+/* Plan between two shapes with malloc'd memory; returns the pair count. */
+static size_t
+plan(const Shape *from, const Shape *to, MoveFraction **out)
+{
+	Ring	   *ra = strategy_uses_ring(from->strategy) ? make_ring(from->num_shards, from->virtual_nodes) : NULL;
+	Ring	   *rb = strategy_uses_ring(to->strategy) ? make_ring(to->num_shards, to->virtual_nodes) : NULL;
+	void	   *scratch = malloc(plan_moves_scratch_size(from, ra, to, rb));
+	size_t		n;
+
+	*out = malloc(sizeof(MoveFraction) * plan_moves_bound(from, ra, to, rb));
+	n = plan_moves(from, ra, to, rb, *out, scratch);
+	free(scratch);
+	free(ra);
+	free(rb);
+	return n;
+}
+
+static double
+moved_share(const MoveFraction *m, size_t n, double *total)
+{
+	double		moved = 0;
+
+	*total = 0;
+	for (size_t i = 0; i < n; i++)
+	{
+		*total += m[i].fraction;
+		if (m[i].from_shard != m[i].to_shard)
+			moved += m[i].fraction;
+	}
+	return moved;
+}
+
+/* Exact plans: fractions sum to 1, agree with routing sampled keys, and edge cases. */
+static void
+test_reshard(void)
+{
+	static const Shape pairs[][2] = {
+		{{STRATEGY_CONSISTENT_HASH, 4, 150}, {STRATEGY_CONSISTENT_HASH, 5, 150}},
+		{{STRATEGY_CONSISTENT_HASH, 16, 150}, {STRATEGY_RANGE, 16, 1}},
+		{{STRATEGY_RANGE, 7, 1}, {STRATEGY_MODULO, 3, 20}},
+		{{STRATEGY_JUMP, 16, 1}, {STRATEGY_CONSISTENT_HASH, 8, 50}},
+		{{STRATEGY_RANGE, 5, 1}, {STRATEGY_JUMP, 9, 1}},
+	};
+
+	for (size_t k = 0; k < sizeof(pairs) / sizeof(pairs[0]); k++)
+	{
+		const Shape *from = &pairs[k][0],
+				   *to = &pairs[k][1];
+		MoveFraction *m;
+		size_t		n = plan(from, to, &m);
+		double		total,
+					moved = moved_share(m, n, &total);
+		Ring	   *ra = strategy_uses_ring(from->strategy) ? make_ring(from->num_shards, from->virtual_nodes) : NULL;
+		Ring	   *rb = strategy_uses_ring(to->strategy) ? make_ring(to->num_shards, to->virtual_nodes) : NULL;
+		int			samples = 400000,
+					sampled_moves = 0;
+		double		sigma;
+
+		for (int i = 0; i < samples; i++)
+		{
+			uint64_t	h = next_random();
+
+			sampled_moves += shape_route(from, ra, h) != shape_route(to, rb, h);
+		}
+		sigma = sqrt(moved * (1 - moved) / samples);
+		CHECK(fabs(total - 1.0) < 1e-12, "plan %zu sums to %.15f", k, total);
+		CHECK(fabs((double) sampled_moves / samples - moved) < 5 * sigma + 1e-9,
+			  "plan %zu: moved %.5f, sampled %.5f", k, moved, (double) sampled_moves / samples);
+		free(m);
+		free(ra);
+		free(rb);
+	}
+
+	{
+		Shape		a = {STRATEGY_CONSISTENT_HASH, 64, 150},
+					b = {STRATEGY_MODULO, 64, 150};
+		MoveFraction *m;
+		size_t		n = plan(&a, &b, &m);
+		double		total;
+
+		CHECK(n == 64 && moved_share(m, n, &total) == 0.0, "same ring: nothing moves (%zu pairs)", n);
+		free(m);
+	}
+	{
+		/* range 2 -> 4: step*2 of 4 shards ends one hash before half of 2 shards */
+		Shape		a = {STRATEGY_RANGE, 2, 1},
+					b = {STRATEGY_RANGE, 4, 1};
+		MoveFraction *m;
+		size_t		n = plan(&a, &b, &m);
+
+		CHECK(n == 5 && m[2].from_shard == 0 && m[2].to_shard == 2 &&
+			  m[2].fraction == 1.0 / 18446744073709551616.0,
+			  "range 2 -> 4: exactly one hash of shard 0 goes to shard 2");
+		free(m);
+	}
+	{
+		Shape		a = {STRATEGY_JUMP, 16, 1},
+					b = {STRATEGY_JUMP, 17, 1},
+					c = {STRATEGY_JUMP, 8, 1};
+		MoveFraction *m;
+		size_t		n = plan(&a, &b, &m);
+		double		total,
+					moved = moved_share(m, n, &total);
+
+		CHECK(n == 16 + 16 && fabs(moved - 1.0 / 17) < 1e-15 && fabs(total - 1) < 1e-12,
+			  "jump 16 -> 17 moves 1/17 (%.6f)", moved);
+		free(m);
+		n = plan(&a, &c, &m);
+		moved = moved_share(m, n, &total);
+		CHECK(n == 8 + 8 * 8 && fabs(moved - 0.5) < 1e-15 && fabs(total - 1) < 1e-12,
+			  "jump 16 -> 8 moves 1/2 (%.6f)", moved);
+		free(m);
+	}
+}
+
 int
 main(int argc, char **argv)
 {
@@ -373,6 +490,7 @@ main(int argc, char **argv)
 	test_jump();
 	test_placement();
 	test_shapes();
+	test_reshard();
 	printf("core: %d passed, %d failed\n", passed, failed);
 	return failed == 0 ? 0 : 1;
 }

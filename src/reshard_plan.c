@@ -1,0 +1,92 @@
+/*
+ * reshard_plan.c: reshard_plan() and reshard_plan_between(), the share of the
+ * hash space that moves between two ring shapes (core/reshard.c).
+ *
+ * Design: the source is the server's ring (reshard_plan) or an explicit shape
+ * (reshard_plan_between); explicit rings come from the per-backend ring cache,
+ * so planning against the same target twice builds its ring once.
+ */
+#include "dakera_shard.h"
+
+#include "core/reshard.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "utils/builtins.h"
+
+/* A shape from SQL arguments, checked, with its ring when it uses one. */
+static Shape
+shape_from_args(text *strategy, int32 num_shards, int32 virtual_nodes, const Ring **ring)
+{
+	int			s = strategy_from_name(VARDATA_ANY(strategy), VARSIZE_ANY_EXHDR(strategy));
+	ShapeError	err = shape_check(s, num_shards, virtual_nodes);
+	Shape		shape;
+	uint64		epoch;
+
+	if (err != SHAPE_OK)
+		report_shape_error(err, text_to_cstring(strategy), num_shards, virtual_nodes, false);
+	shape.strategy = (Strategy) s;
+	shape.num_shards = (uint32) num_shards;
+	shape.virtual_nodes = (uint32) virtual_nodes;
+	*ring = strategy_uses_ring(shape.strategy) ?
+		ring_cache_get(shape.num_shards, shape.virtual_nodes, &epoch) : NULL;
+	return shape;
+}
+
+/*
+ * reshard_plan(num_shards, strategy, virtual_nodes): from the server's ring.
+ * reshard_plan_between(from_num_shards, from_strategy, from_virtual_nodes,
+ *                      num_shards, strategy, virtual_nodes): between two shapes.
+ * Rows (from_shard, to_shard, fraction), unmoved pairs included.
+ */
+PG_FUNCTION_INFO_V1(reshard_plan_fractions);
+Datum
+reshard_plan_fractions(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	bool		between = PG_NARGS() == 6;
+	int			t = between ? 3 : 0;	/* first argument of the target */
+	Shape		from,
+				to;
+	const Ring *from_ring,
+			   *to_ring;
+	uint64		bound;
+	MoveFraction *moves;
+	size_t		count;
+
+	if (between)
+		from = shape_from_args(PG_GETARG_TEXT_PP(1), PG_GETARG_INT32(0), PG_GETARG_INT32(2), &from_ring);
+	else
+	{
+		const ServerRing *server = server_ring();
+
+		from = server->shape;
+		from_ring = server->ring;
+	}
+	/* the cache evicts the least recently used of 4: from_ring stays valid */
+	to = shape_from_args(PG_GETARG_TEXT_PP(t + 1), PG_GETARG_INT32(t), PG_GETARG_INT32(t + 2), &to_ring);
+
+	bound = plan_moves_bound(&from, from_ring, &to, to_ring);
+	if (bound > RESHARD_MAX_PAIRS)
+		ereport(ERROR,
+				errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				errmsg("a plan from %s to %s would have %llu shard pairs",
+					   shape_describe(&from), shape_describe(&to), (unsigned long long) bound),
+				errdetail("jump pairs every shard of one shape with every shard of the other; the limit is %d pairs.",
+						  RESHARD_MAX_PAIRS),
+				errhint("Plan with fewer shards, or against a consistent_hash or range shape on both sides."));
+	moves = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(MoveFraction) * Max(bound, 1));
+	count = plan_moves(&from, from_ring, &to, to_ring, moves,
+					   MemoryContextAllocHuge(CurrentMemoryContext,
+											  plan_moves_scratch_size(&from, from_ring, &to, to_ring)));
+
+	InitMaterializedSRF(fcinfo, 0);
+	for (size_t i = 0; i < count; i++)
+	{
+		Datum		values[3] = {Int32GetDatum((int32) moves[i].from_shard),
+		Int32GetDatum((int32) moves[i].to_shard), Float8GetDatum(moves[i].fraction)};
+		bool		nulls[3] = {false, false, false};
+
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	return (Datum) 0;
+}
