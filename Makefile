@@ -26,7 +26,7 @@ REGRESS_OPTS = --inputdir=. --dbname=contrib_regression
 PG_CPPFLAGS = -I$(srcdir)/src
 PG_CFLAGS = -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers
 
-EXTRA_CLEAN = test/core/test_core test/core/test_core_san
+EXTRA_CLEAN = test/core/test_core test/core/test_core_san test/fuzz/fuzz_core test/fuzz/work
 
 # Debian's PostgreSQL 15 first; override with make PG_CONFIG=...
 PG_CONFIG ?= $(firstword $(wildcard /usr/lib/postgresql/15/bin/pg_config) pg_config)
@@ -50,7 +50,26 @@ test/core/test_core_san: test/core/test_core.c $(CORE_SRCS) src/core/*.h
 	$(CC) $(CORE_CFLAGS) -fsanitize=address,undefined -fno-sanitize-recover=all \
 		-fno-omit-frame-pointer -o $@ test/core/test_core.c $(CORE_SRCS) -lm
 
-.PHONY: unittest test demo figures
+FUZZ_SECONDS ?= 60
+CLANG ?= $(firstword $(wildcard /usr/bin/clang-14 /usr/bin/clang) clang)
+
+test/fuzz/fuzz_core: test/fuzz/fuzz_core.c $(CORE_SRCS) src/core/*.h
+	$(CLANG) -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -Isrc/core \
+		-o $@ test/fuzz/fuzz_core.c $(CORE_SRCS)
+
+# valgrind over the plain unit-test build (ASan and valgrind cannot share a binary)
+valgrind: test/core/test_core
+	valgrind --quiet --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite \
+		test/core/test_core ../shared/vectors
+
+.PHONY: unittest test demo figures bench fuzz valgrind
+
+# libFuzzer for FUZZ_SECONDS from the committed seeds; new inputs go to a
+# scratch directory, never into the repository
+fuzz: test/fuzz/fuzz_core
+	rm -rf test/fuzz/work && mkdir -p test/fuzz/work
+	test/fuzz/fuzz_core -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -print_final_stats=1 \
+		test/fuzz/work test/fuzz/corpus
 
 unittest: test/core/test_core test/core/test_core_san
 	test/core/test_core ../shared/vectors
@@ -64,3 +83,6 @@ demo:
 
 figures:
 	bash test/figures.sh
+
+bench:
+	bash test/bench.sh

@@ -52,6 +52,7 @@ typedef struct ServerRing
 	Size		bytes;
 } ServerRing;
 
+extern Ring *build_ring_into(void *block, const Shape *shape);
 extern Size server_ring_shmem_size(void);
 extern void server_ring_shmem_init(void);
 extern const ServerRing *server_ring(void);
@@ -101,6 +102,6 @@ checked_server_ring(FunctionCallInfo fcinfo)
 /* ring_cache.c: rings of explicit shapes, built once per backend */
 extern const Ring *ring_cache_get(uint32 num_shards, uint32 virtual_nodes,
 								  uint64 *epoch);
-extern uint64 ring_cache_epoch(void);
+extern uint64 ds_ring_cache_epoch;	/* bumped whenever a cached ring is freed */
 
 #endif

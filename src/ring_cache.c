@@ -23,24 +23,25 @@ typedef struct CachedRing
 
 static CachedRing slots[RING_CACHE_SLOTS];
 static uint64 use_clock = 0;
-static uint64 epoch = 1;
-
-uint64
-ring_cache_epoch(void)
-{
-	return epoch;
-}
+uint64		ds_ring_cache_epoch = 1;
 
 static Ring *
 build_local_ring(uint32 num_shards, uint32 virtual_nodes)
 {
-	void	   *block = MemoryContextAllocHuge(TopMemoryContext,
-											   ring_size(num_shards, virtual_nodes));
-	void	   *scratch = MemoryContextAllocHuge(CurrentMemoryContext,
-												 ring_scratch_size(num_shards, virtual_nodes));
-	Ring	   *ring = ring_build(block, num_shards, virtual_nodes, scratch);
+	Shape		shape = {STRATEGY_CONSISTENT_HASH, num_shards, virtual_nodes};
+	void	   *block = MemoryContextAllocHuge(TopMemoryContext, ring_size(num_shards, virtual_nodes));
+	Ring	   *ring = NULL;
 
-	pfree(scratch);
+	PG_TRY();
+	{
+		ring = build_ring_into(block, &shape);
+	}
+	PG_CATCH();
+	{
+		pfree(block);			/* TopMemoryContext: do not keep it on error */
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
 	return ring;
 }
 
@@ -50,7 +51,7 @@ ring_cache_get(uint32 num_shards, uint32 virtual_nodes, uint64 *ring_epoch)
 	const ServerRing *server = server_ring_if_built();
 	CachedRing *victim = &slots[0];
 
-	*ring_epoch = epoch;
+	*ring_epoch = ds_ring_cache_epoch;
 	if (server != NULL && server->ring != NULL && server->shape.num_shards == num_shards &&
 		server->shape.virtual_nodes == virtual_nodes)
 		return server->ring;
@@ -71,7 +72,7 @@ ring_cache_get(uint32 num_shards, uint32 virtual_nodes, uint64 *ring_epoch)
 	{
 		pfree(victim->ring);
 		victim->ring = NULL;
-		*ring_epoch = ++epoch;	/* pointers kept by call sites may dangle now */
+		*ring_epoch = ++ds_ring_cache_epoch;	/* pointers kept by call sites may dangle now */
 	}
 	victim->ring = build_local_ring(num_shards, virtual_nodes);
 	victim->num_shards = num_shards;

@@ -6,7 +6,9 @@
  * detoast of a short varlena header), the server ring is one pointer test
  * away (ring_record.c), and the explicit form keeps its parsed shape and ring
  * in fn_extra so that a bulk query parses the strategy and finds the ring
- * once per query, not once per row.
+ * once per query, not once per row; when those arguments are constants (as
+ * they nearly always are) a row costs one flag and one epoch test more than
+ * shard_for(text).
  */
 #include "dakera_shard.h"
 
@@ -42,6 +44,7 @@ typedef struct ExplicitShape
 	Shape		shape;
 	const Ring *ring;
 	uint64		ring_epoch;		/* ring_cache epoch the ring pointer is valid for */
+	bool		constant_args;	/* shape arguments are the same on every row */
 	int			strategy_len;
 	char		strategy[32];
 } ExplicitShape;
@@ -77,17 +80,25 @@ shard_for_explicit(PG_FUNCTION_ARGS)
 	int32		virtual_nodes = PG_GETARG_INT32(3);
 	ExplicitShape *cache = (ExplicitShape *) fcinfo->flinfo->fn_extra;
 
+	/* the common case: constant shape arguments, resolved on the first row */
+	if (likely(cache != NULL && cache->constant_args &&
+			   (cache->ring == NULL || cache->ring_epoch == ds_ring_cache_epoch)))
+		PG_RETURN_INT32((int32) shape_route(&cache->shape, cache->ring, text_key_hash(key)));
+
 	if (unlikely(cache == NULL))
 	{
 		cache = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(ExplicitShape));
 		cache->strategy_len = -1;
+		cache->constant_args = get_fn_expr_arg_stable(fcinfo->flinfo, 1) &&
+			get_fn_expr_arg_stable(fcinfo->flinfo, 2) &&
+			get_fn_expr_arg_stable(fcinfo->flinfo, 3);
 		fcinfo->flinfo->fn_extra = cache;
 	}
-	if (unlikely(cache->shape.num_shards != (uint32) num_shards ||
-				 cache->shape.virtual_nodes != (uint32) virtual_nodes ||
-				 cache->strategy_len != (int) VARSIZE_ANY_EXHDR(strategy) ||
-				 memcmp(cache->strategy, VARDATA_ANY(strategy), cache->strategy_len) != 0 ||
-				 (cache->ring != NULL && cache->ring_epoch != ring_cache_epoch())))
+	if (cache->shape.num_shards != (uint32) num_shards ||
+		cache->shape.virtual_nodes != (uint32) virtual_nodes ||
+		cache->strategy_len != (int) VARSIZE_ANY_EXHDR(strategy) ||
+		memcmp(cache->strategy, VARDATA_ANY(strategy), cache->strategy_len) != 0 ||
+		(cache->ring != NULL && cache->ring_epoch != ds_ring_cache_epoch))
 		resolve_explicit_shape(cache, strategy, num_shards, virtual_nodes);
 
 	PG_RETURN_INT32((int32) shape_route(&cache->shape, cache->ring, text_key_hash(key)));
@@ -168,46 +179,75 @@ batch_keys(ArrayType *array, Datum **elems)
 	return nkeys;
 }
 
+/* What shard_batch keeps between the rows it returns. */
+typedef struct BatchState
+{
+	Datum	   *elems;			/* the keys, detoasted once */
+	ShardedKey *keys;			/* ordered by shard, input order within */
+	int			nkeys;
+	int			next;			/* first key not returned yet */
+	Datum	   *ids;			/* scratch for one row's ids */
+} BatchState;
+
 /*
  * shard_batch(keys text[]): the engine's get_shards_batch.  One row per shard
- * that received keys, ascending shard_id, ids in input order.
+ * that received keys, ascending shard_id, ids in input order.  Value-per-call:
+ * each shard's array is built when its row is asked for, so a large batch is
+ * neither copied into a tuplestore nor spilled to disk.
  */
 PG_FUNCTION_INFO_V1(shard_batch);
 Datum
 shard_batch(PG_FUNCTION_ARGS)
 {
-	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	ArrayType  *array = PG_GETARG_ARRAYTYPE_P(0);
-	const ServerRing *ring = checked_server_ring(fcinfo);
-	Datum	   *elems;
-	int			nkeys = batch_keys(array, &elems);
-	ShardedKey *keys = palloc(sizeof(ShardedKey) * Max(nkeys, 1));
-	Datum	   *ids = palloc(sizeof(Datum) * Max(nkeys, 1));
+	FuncCallContext *funcctx;
+	BatchState *state;
 
-	InitMaterializedSRF(fcinfo, 0);
-	for (int i = 0; i < nkeys; i++)
+	if (SRF_IS_FIRSTCALL())
 	{
-		keys[i].shard = shape_route(&ring->shape, ring->ring,
-									text_key_hash(DatumGetTextPP(elems[i])));
-		keys[i].index = (uint32) i;
+		MemoryContext old;
+		const ServerRing *ring = checked_server_ring(fcinfo);
+		TupleDesc	tupdesc;
+
+		funcctx = SRF_FIRSTCALL_INIT();
+		old = MemoryContextSwitchTo(funcctx->multi_call_memory_ctx);
+		if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+			elog(ERROR, "return type must be a row type");
+		funcctx->tuple_desc = BlessTupleDesc(tupdesc);
+		state = palloc0(sizeof(BatchState));
+		/* detoasted (if at all) into this long-lived context; a plain argument
+		 * lives as long as the calls: PostgreSQL keeps SRF arguments until done */
+		state->nkeys = batch_keys(PG_GETARG_ARRAYTYPE_P(0), &state->elems);
+		state->keys = palloc(sizeof(ShardedKey) * Max(state->nkeys, 1));
+		state->ids = palloc(sizeof(Datum) * Max(state->nkeys, 1));
+		for (int i = 0; i < state->nkeys; i++)
+		{
+			state->keys[i].shard = shape_route(&ring->shape, ring->ring,
+											   text_key_hash(DatumGetTextPP(state->elems[i])));
+			state->keys[i].index = (uint32) i;
+		}
+		order_by_shard(state->keys, state->nkeys, ring->shape.num_shards);
+		funcctx->user_fctx = state;
+		MemoryContextSwitchTo(old);
 	}
-	order_by_shard(keys, nkeys, ring->shape.num_shards);
 
-	for (int first = 0; first < nkeys;)
+	funcctx = SRF_PERCALL_SETUP();
+	state = funcctx->user_fctx;
+	if (state->next < state->nkeys)
 	{
-		int			last = first;
+		int			first = state->next,
+					last = first;
 		Datum		values[2];
 		bool		nulls[2] = {false, false};
 
-		while (last < nkeys && keys[last].shard == keys[first].shard)
+		while (last < state->nkeys && state->keys[last].shard == state->keys[first].shard)
 		{
-			ids[last - first] = elems[keys[last].index];
+			state->ids[last - first] = state->elems[state->keys[last].index];
 			last++;
 		}
-		values[0] = Int32GetDatum((int32) keys[first].shard);
-		values[1] = PointerGetDatum(construct_array(ids, last - first, TEXTOID, -1, false, TYPALIGN_INT));
-		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
-		first = last;
+		state->next = last;
+		values[0] = Int32GetDatum((int32) state->keys[first].shard);
+		values[1] = PointerGetDatum(construct_array(state->ids, last - first, TEXTOID, -1, false, TYPALIGN_INT));
+		SRF_RETURN_NEXT(funcctx, HeapTupleGetDatum(heap_form_tuple(funcctx->tuple_desc, values, nulls)));
 	}
-	return (Datum) 0;
+	SRF_RETURN_DONE(funcctx);
 }

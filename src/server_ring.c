@@ -38,6 +38,29 @@ ring_block_size(const Shape *shape)
 		ring_size(shape->num_shards, shape->virtual_nodes) : 0;
 }
 
+/*
+ * Build a ring into block, with a clear error when its temporary memory
+ * cannot be had (in the postmaster that error stops the server from starting).
+ */
+Ring *
+build_ring_into(void *block, const Shape *shape)
+{
+	Size		size = ring_scratch_size(shape->num_shards, shape->virtual_nodes);
+	void	   *scratch = MemoryContextAllocExtended(CurrentMemoryContext, size,
+													 MCXT_ALLOC_HUGE | MCXT_ALLOC_NO_OOM);
+	Ring	   *ring;
+
+	if (scratch == NULL)
+		ereport(ERROR,
+				errcode(ERRCODE_OUT_OF_MEMORY),
+				errmsg("out of memory building the ring %s", shape_describe(shape)),
+				errdetail("Building it needs %zu bytes of temporary memory.", size),
+				errhint("Lower dakera_shard.num_shards or dakera_shard.virtual_nodes, or give the server more memory."));
+	ring = ring_build(block, shape->num_shards, shape->virtual_nodes, scratch);
+	pfree(scratch);
+	return ring;
+}
+
 /* Build the shape's ring into block and fill info; times the build. */
 static void
 build_ring(ServerRing *info, const Shape *shape, void *block)
@@ -50,13 +73,7 @@ build_ring(ServerRing *info, const Shape *shape, void *block)
 	info->ring = NULL;
 	info->bytes = ring_block_size(shape);
 	if (strategy_uses_ring(shape->strategy))
-	{
-		void	   *scratch = MemoryContextAllocHuge(CurrentMemoryContext,
-													 ring_scratch_size(shape->num_shards, shape->virtual_nodes));
-
-		info->ring = ring_build(block, shape->num_shards, shape->virtual_nodes, scratch);
-		pfree(scratch);
-	}
+		info->ring = build_ring_into(block, shape);
 	INSTR_TIME_SET_CURRENT(elapsed);
 	INSTR_TIME_SUBTRACT(elapsed, start);
 	info->build_ms = INSTR_TIME_GET_MILLISEC(elapsed);

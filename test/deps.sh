@@ -3,13 +3,14 @@
 # machine that may have nothing.  Idempotent: installs only what is missing.
 set -euo pipefail
 
-packages=(postgresql-15 postgresql-server-dev-15 make gcc libc6-dev)
+# the server and its headers; the C toolchain with ASan/UBSan; clang's libFuzzer
+# (make fuzz); valgrind (make valgrind)
+packages=(postgresql-15 postgresql-server-dev-15 make gcc libc6-dev libasan8 libubsan1
+	clang-14 libclang-rt-14-dev valgrind)
 missing=()
 for p in "${packages[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
-# ASan/UBSan runtime for the core's sanitizer build
-[ -e "$(gcc -print-file-name=libasan.so 2>/dev/null || echo /nonexistent)" ] || missing+=(libasan8)
 
 if [ ${#missing[@]} -eq 0 ]; then
 	exit 0

@@ -2,10 +2,12 @@
 # run_tests.sh: every test of dakera_shard, from a machine that may have nothing
 # (make test).  Installs what it needs, builds with -Werror, installs the
 # extension, then runs:
-#   1. the pure C core's unit tests, plain and under ASan+UBSan;
+#   1. the pure C core's unit tests, plain, under ASan+UBSan and under valgrind,
+#      and libFuzzer on the core for FUZZ_SECONDS (60 by default);
 #   2. the pg_regress suites against throwaway clusters of several ring shapes,
 #      preloaded and not;
-#   3. the script tests in test/scripts (restarts, reloads, the demo).
+#   3. the script tests in test/scripts (restarts, reloads, dump and restore,
+#      re-sharding, concurrency under reloads, faults, hostile input, the demo).
 # Ends with "N passed, N failed" and a non-zero exit on any failure.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -37,6 +39,12 @@ record() {  # record NAME STATUS
 echo "== core unit tests"
 make -s unittest
 record "core unit tests (plain and ASan+UBSan)" $?
+echo "== core unit tests under valgrind"
+make -s valgrind
+record "core unit tests under valgrind" $?
+echo "== fuzzing the core for ${FUZZ_SECONDS:-60} s"
+make -s fuzz FUZZ_SECONDS="${FUZZ_SECONDS:-60}" 2>&1 | grep -E "^(Done|stat::|==[0-9]+==|SUMMARY|INFO: Seed|.*ERROR)" 
+record "libFuzzer on the core (${FUZZ_SECONDS:-60} s, no crash, no mismatch)" "${PIPESTATUS[0]}"
 
 # run_regress NAME "SUITES" [postgresql.conf lines...]
 run_regress() (

@@ -7,10 +7,12 @@
  * a stable LSD radix sort (equal points keep insertion order) and keep the
  * last of every run of equal points: the same map, as two sorted arrays.
  *
- * Lookup: a bucket index over the top index_bits of the hash gives, for every
- * bucket, the first point that is >= the bucket's lowest hash.  With about one
- * point per bucket a lookup reads one bucket entry and scans a point or two,
- * instead of a binary search's ~20 cache misses over a large ring.
+ * Lookup: a bucket index over the top index_bits of the hash.  A bucket that
+ * holds no point answers by itself: every hash in it goes to the shard of the
+ * next point, stored in the entry with BUCKET_DIRECT set (one memory access).
+ * Otherwise the entry is the bucket's first point, and the lookup scans a
+ * point or two from there (two dependent accesses), instead of a binary
+ * search's ~20 cache misses over a large ring.
  * Memory: 8 (point) + 4 (shard) + at most 4 (bucket) bytes per point.
  */
 #include "ring.h"
@@ -93,9 +95,14 @@ radix_sort(RingEntry **a, RingEntry **b, uint64_t n, uint64_t *count)
 	}
 }
 
-/* Fill the bucket index: buckets[i] = first point >= i << (64 - bits). */
+/*
+ * Fill the bucket index: for bucket i (hashes from i << (64 - bits)), the
+ * shard of the next point with BUCKET_DIRECT when no point lies in the
+ * bucket, else the index of its first point.
+ */
 static void
-build_buckets(uint32_t *buckets, const uint64_t *points, uint32_t n, uint32_t bits)
+build_buckets(uint32_t *buckets, const uint64_t *points, const uint32_t *shards,
+			  uint32_t n, uint32_t bits)
 {
 	uint64_t	nbuckets = 1ULL << bits;
 	uint32_t	p = 0;
@@ -103,10 +110,15 @@ build_buckets(uint32_t *buckets, const uint64_t *points, uint32_t n, uint32_t bi
 	for (uint64_t i = 0; i < nbuckets; i++)
 	{
 		uint64_t	lowest = bits == 0 ? 0 : i << (64 - bits);
+		int			last_bucket = i + 1 == nbuckets;
+		uint64_t	next_lowest = last_bucket ? 0 : (i + 1) << (64 - bits);
 
 		while (p < n && points[p] < lowest)
 			p++;
-		buckets[i] = p;
+		if (p == n || (!last_bucket && points[p] >= next_lowest))
+			buckets[i] = BUCKET_DIRECT | shards[p == n ? 0 : p];
+		else
+			buckets[i] = p;
 	}
 	buckets[nbuckets] = n;
 }
@@ -158,7 +170,7 @@ ring_build(void *block, uint32_t num_shards, uint32_t virtual_nodes, void *scrat
 	}
 	ring->num_points = kept;
 	build_buckets((uint32_t *) ((char *) ring + ring->buckets_off),
-				  points, kept, ring->index_bits);
+				  points, shards, kept, ring->index_bits);
 	return ring;
 }
 
@@ -166,14 +178,14 @@ uint32_t
 ring_lookup(const Ring *ring, uint64_t hash)
 {
 	const uint64_t *points = ring_points(ring);
-	const uint32_t *buckets = ring_buckets(ring);
-	uint64_t	bucket = ring->index_bits == 0 ? 0 : hash >> (64 - ring->index_bits);
-	uint32_t	p = buckets[bucket];
-	uint32_t	end = buckets[bucket + 1];
+	uint32_t	entry = ring_buckets(ring)[ring->index_bits == 0 ? 0 : hash >> (64 - ring->index_bits)];
+	uint32_t	p;
 
-	/* the answer is in this bucket, or is the first point of a later one */
-	while (p < end && points[p] < hash)
-		p++;
+	if (entry & BUCKET_DIRECT)
+		return entry & ~BUCKET_DIRECT;
+	/* the first point >= hash is in this bucket or is the next bucket's first */
+	for (p = entry; p < ring->num_points && points[p] < hash; p++)
+		;
 	if (p == ring->num_points)
 		p = 0;					/* past the last point: wrap */
 	return ring_shards(ring)[p];

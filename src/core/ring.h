@@ -23,6 +23,9 @@ typedef struct Ring
 	uint64_t	total_bytes;	/* size of the whole block */
 } Ring;
 
+/* A bucket entry with this bit is the shard of every hash in the bucket. */
+#define BUCKET_DIRECT 0x80000000u
+
 /* Bytes of the flat block for a ring of num_shards x virtual_nodes points. */
 size_t		ring_size(uint32_t num_shards, uint32_t virtual_nodes);
 
