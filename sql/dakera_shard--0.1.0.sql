@@ -134,8 +134,11 @@ $$;
 
 -- Create the missing LIST partitions of a table partitioned by shard_for, one
 -- per shard, named <parent>_shard_<shard_id> in the parent's schema.  Returns
--- the partitions it created; running it again creates none.
-CREATE FUNCTION create_shard_partitions(parent regclass)
+-- the partitions it created; running it again creates none.  With remote, a
+-- shard whose primary is not dakera_shard.local_node becomes a postgres_fdw
+-- foreign table on the server named for its primary, reading the table of the
+-- same schema and name there; everything is checked before anything is made.
+CREATE FUNCTION create_shard_partitions(parent regclass, remote boolean DEFAULT false)
 RETURNS SETOF regclass
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
@@ -145,13 +148,20 @@ DECLARE
     schema   name;
     base     name;
     covered  int[];
-    part     text;
+    here     text := current_setting('dakera_shard.local_node');
+    todo     record;
+    problems text[] := '{}';
 BEGIN
     SELECT k.num_shards INTO shards FROM @extschema@.shard_key_info(parent) k;
     IF shards IS NULL THEN
         RAISE EXCEPTION 'table % is not partitioned by LIST (shard_for(...))', parent
             USING ERRCODE = 'wrong_object_type',
                   HINT = 'Create the table with PARTITION BY LIST (shard_for(id)).';
+    END IF;
+    IF remote AND here = '' THEN
+        RAISE EXCEPTION 'dakera_shard.local_node is not set'
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  HINT = 'Name this server among the nodes: ALTER SYSTEM SET dakera_shard.local_node = ''...''; SELECT pg_reload_conf();';
     END IF;
     SELECT n.nspname, c.relname INTO schema, base
     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = parent;
@@ -162,17 +172,65 @@ BEGIN
          regexp_matches(pg_get_expr(c.relpartbound, c.oid), '-?\d+', 'g') AS v
     WHERE i.inhparent = parent;
 
-    FOR s IN 0 .. shards - 1 LOOP
-        CONTINUE WHEN s = ANY (covered);
-        part := base || '_shard_' || s;
-        IF octet_length(part) > 63 THEN
-            RAISE EXCEPTION 'partition name "%" is longer than 63 bytes', part
-                USING ERRCODE = 'name_too_long',
-                      HINT = 'Rename the parent table to a shorter name, or create this partition by hand.';
+    CREATE TEMP TABLE IF NOT EXISTS dakera_shard_todo (shard int, part text, node text)
+        ON COMMIT DROP;
+    TRUNCATE dakera_shard_todo;
+    INSERT INTO dakera_shard_todo
+    SELECT s, base || '_shard_' || s,
+           CASE WHEN remote AND m.primary_node IS DISTINCT FROM here THEN m.primary_node END
+    FROM generate_series(0, shards - 1) s
+    LEFT JOIN @extschema@.placement_map(shards) m ON m.shard_id = s
+    WHERE s <> ALL (covered);
+
+    -- check everything first: names, servers, user mappings, remote tables
+    FOR todo IN SELECT * FROM dakera_shard_todo ORDER BY shard LOOP
+        IF octet_length(todo.part) > 63 THEN
+            problems := problems || format('partition name "%s" is longer than 63 bytes', todo.part);
+            CONTINUE;
         END IF;
-        EXECUTE format('CREATE TABLE %I.%I PARTITION OF %s FOR VALUES IN (%s)', schema, part, parent, s);
-        RETURN NEXT format('%I.%I', schema, part)::regclass;
+        CONTINUE WHEN todo.node IS NULL;
+        IF NOT EXISTS (SELECT FROM pg_foreign_server s JOIN pg_foreign_data_wrapper w ON w.oid = s.srvfdw
+                       WHERE s.srvname = todo.node AND w.fdwname = 'postgres_fdw') THEN
+            problems := problems || format('shard %s: no postgres_fdw server "%s"', todo.shard, todo.node);
+        ELSIF NOT EXISTS (SELECT FROM pg_user_mappings u
+                          WHERE u.srvname = todo.node AND (u.usename = current_user OR u.usename = 'public')) THEN
+            problems := problems || format('shard %s: no user mapping for "%s" on server "%s"',
+                                           todo.shard, current_user, todo.node);
+        ELSE
+            -- probe the remote table in a subtransaction that is always rolled back
+            BEGIN
+                EXECUTE format('CREATE FOREIGN TABLE %I.%I PARTITION OF %s FOR VALUES IN (%s) SERVER %I
+                                OPTIONS (schema_name %L, table_name %L)',
+                               schema, todo.part, parent, todo.shard, todo.node, schema, todo.part);
+                EXECUTE format('SELECT * FROM %I.%I LIMIT 1', schema, todo.part);
+                RAISE SQLSTATE 'DKPRB';
+            EXCEPTION
+                WHEN SQLSTATE 'DKPRB' THEN NULL;
+                WHEN OTHERS THEN
+                    problems := problems || format('shard %s: remote table %I.%I on server "%s": %s',
+                                                   todo.shard, schema, todo.part, todo.node, SQLERRM);
+            END;
+        END IF;
     END LOOP;
+    IF cardinality(problems) > 0 THEN
+        RAISE EXCEPTION 'cannot create the partitions of %', parent
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  DETAIL = array_to_string(problems, E'\n'),
+                  HINT = 'Nothing was created. Shorten the parent''s name where a partition name is too long; for remote shards create what is missing (postgres_fdw servers named for the nodes, user mappings, the tables on the nodes); then run create_shard_partitions again.';
+    END IF;
+
+    FOR todo IN SELECT * FROM dakera_shard_todo ORDER BY shard LOOP
+        IF todo.node IS NULL THEN
+            EXECUTE format('CREATE TABLE %I.%I PARTITION OF %s FOR VALUES IN (%s)',
+                           schema, todo.part, parent, todo.shard);
+        ELSE
+            EXECUTE format('CREATE FOREIGN TABLE %I.%I PARTITION OF %s FOR VALUES IN (%s) SERVER %I
+                            OPTIONS (schema_name %L, table_name %L)',
+                           schema, todo.part, parent, todo.shard, todo.node, schema, todo.part);
+        END IF;
+        RETURN NEXT format('%I.%I', schema, todo.part)::regclass;
+    END LOOP;
+    DROP TABLE dakera_shard_todo;
 END
 $$;
 

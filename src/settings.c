@@ -27,6 +27,7 @@ int			ds_num_shards_setting = 4;
 int			ds_virtual_nodes_setting = 150;
 int			ds_replication_factor = 2;
 static char *nodes_setting = NULL;
+char	   *ds_local_node = NULL;
 
 static const NodeList no_nodes = {0};
 const NodeList *ds_nodes = &no_nodes;
@@ -39,11 +40,11 @@ static const struct config_enum_entry strategy_options[] = {
 	{NULL, 0, false}
 };
 
-#define NUM_SETTINGS 5
+#define NUM_SETTINGS 6
 static const char *const setting_names[NUM_SETTINGS] = {
 	"dakera_shard.strategy", "dakera_shard.num_shards",
 	"dakera_shard.virtual_nodes", "dakera_shard.nodes",
-	"dakera_shard.replication_factor"
+	"dakera_shard.replication_factor", "dakera_shard.local_node"
 };
 static char *raw_values[NUM_SETTINGS];	/* values set before definition */
 static GucContext shape_context;
@@ -147,6 +148,20 @@ assign_nodes(const char *newval, void *extra)
 	ds_nodes = extra ? (const NodeList *) extra : &no_nodes;
 }
 
+/* dakera_shard.local_node: empty, or one node name. */
+static bool
+check_local_node(char **newval, void **extra, GucSource source)
+{
+	const char *problem = node_name_problem(*newval, strlen(*newval));
+
+	if (**newval != '\0' && problem != NULL)
+	{
+		GUC_check_errdetail("Node name \"%s\" %s.", *newval, problem);
+		return false;
+	}
+	return true;
+}
+
 static void
 define_shape_settings(GucContext context)
 {
@@ -178,6 +193,11 @@ define_placement_settings(void)
 							"Number of nodes that serve each shard, primary included.",
 							NULL, &ds_replication_factor, 2, 1, 100,
 							PGC_SIGHUP, 0, NULL, NULL, NULL);
+	DefineCustomStringVariable("dakera_shard.local_node",
+							   "Name of this server among the nodes.",
+							   "create_shard_partitions(..., remote => true) keeps the shards whose primary is this node local and makes the others postgres_fdw foreign tables on the server named for their primary.",
+							   &ds_local_node, "", PGC_SIGHUP, 0,
+							   check_local_node, NULL, NULL);
 }
 
 /*
