@@ -8,9 +8,7 @@
 #   BENCH_KEYS     keys routed per query (default 2000000)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash test/deps.sh
-make -s >/dev/null
-make -s install >/dev/null
+bash test/prepare.sh
 source test/lib.sh
 
 ROUNDS=${BENCH_ROUNDS:-5}

@@ -7,9 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-bash test/deps.sh
-make -s >/dev/null
-make -s install >/dev/null
+bash test/prepare.sh
 source test/lib.sh
 
 ROWS=${DEMO_ROWS:-20000}

@@ -4,9 +4,7 @@
 # N+1 and from N to 2N shards, beside the optimum.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash test/deps.sh
-make -s >/dev/null
-make -s install >/dev/null
+bash test/prepare.sh
 source test/lib.sh
 cluster_new C
 cluster_start "$C" || { cat "$C/server.log"; exit 1; }
