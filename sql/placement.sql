@@ -49,6 +49,19 @@ SELECT count(*) AS keys,
 FROM (SELECT 'vec-' || g AS k FROM generate_series(1, 200) g) keys,
      LATERAL shard_assignment(k) a JOIN placement_map() m ON m.shard_id = a.shard_id;
 SELECT * FROM shard_assignment(NULL);
+-- a registration made between two calls in one transaction is seen by the second
+DO $$
+DECLARE
+    before text[];
+    after text[];
+BEGIN
+    before := (shard_assignment('vec-1')).nodes;
+    PERFORM register_shard_nodes(shard_for('vec-1'), ARRAY['just-registered']);
+    after := (shard_assignment('vec-1')).nodes;
+    RAISE NOTICE 'before: %, after: %', before, after;
+    PERFORM unregister_shard_nodes(shard_for('vec-1'));
+END
+$$;
 
 -- health: no report means healthy; a shard whose primary is down is served
 -- by a replica; a shard with every node down is unhealthy with no preferred node

@@ -96,8 +96,9 @@ node_health_snapshot(void)
 
 	if (health_table == NULL)
 		return NULL;
-	snap = palloc(offsetof(HealthSnapshot, nodes) + sizeof(NodeHealth) * MAX_HEALTH_NODES);
 	LWLockAcquire(health_table->lock, LW_SHARED);
+	/* sized to the reports there are: usually none or a few */
+	snap = palloc(offsetof(HealthSnapshot, nodes) + sizeof(NodeHealth) * health_table->count);
 	snap->count = health_table->count;
 	memcpy(snap->nodes, health_table->nodes, sizeof(NodeHealth) * snap->count);
 	LWLockRelease(health_table->lock);

@@ -238,6 +238,48 @@ placement_map(PG_FUNCTION_ARGS)
 	return (Datum) 0;
 }
 
+/* Registrations read under one snapshot, kept by a call site between rows. */
+typedef struct RegistrationCache
+{
+	uint64		completion;		/* the snapshot's snapXactCompletionCount */
+	CommandId	curcid;
+	TransactionId xmin;
+	MemoryContext cxt;
+	Registrations *regs;
+} RegistrationCache;
+
+/*
+ * The registrations as the active snapshot sees them, read again only when
+ * the snapshot could see something else (another transaction committed, or
+ * this one moved on a command): a bulk query reads the table once.
+ */
+static Registrations *
+cached_registrations(FunctionCallInfo fcinfo)
+{
+	RegistrationCache *cache = fcinfo->flinfo->fn_extra;
+	Snapshot	snapshot = ActiveSnapshotSet() ? GetActiveSnapshot() : GetTransactionSnapshot();
+	MemoryContext old;
+
+	if (cache == NULL)
+	{
+		cache = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(RegistrationCache));
+		cache->cxt = AllocSetContextCreate(fcinfo->flinfo->fn_mcxt, "registrations",
+										   ALLOCSET_SMALL_SIZES);
+		fcinfo->flinfo->fn_extra = cache;
+	}
+	else if (cache->regs != NULL && cache->completion == snapshot->snapXactCompletionCount &&
+			 cache->curcid == snapshot->curcid && cache->xmin == snapshot->xmin)
+		return cache->regs;
+	MemoryContextReset(cache->cxt);
+	old = MemoryContextSwitchTo(cache->cxt);
+	cache->regs = read_registrations(fcinfo->flinfo->fn_oid);
+	MemoryContextSwitchTo(old);
+	cache->completion = snapshot->snapXactCompletionCount;
+	cache->curcid = snapshot->curcid;
+	cache->xmin = snapshot->xmin;
+	return cache->regs;
+}
+
 /* shard_assignment(key text): the engine's ShardAssignment for one key. */
 PG_FUNCTION_INFO_V1(shard_assignment);
 Datum
@@ -247,7 +289,7 @@ shard_assignment(PG_FUNCTION_ARGS)
 	const ServerRing *ring = checked_server_ring(fcinfo);
 	uint32		shard = shape_route(&ring->shape, ring->ring,
 									key_hash(VARDATA_ANY(key), VARSIZE_ANY_EXHDR(key)));
-	Registrations *regs = read_registrations(fcinfo->flinfo->fn_oid);
+	Registrations *regs = cached_registrations(fcinfo);
 	HealthSnapshot *health = node_health_snapshot();
 	TupleDesc	tupdesc;
 	Placement	p;
