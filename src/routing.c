@@ -113,14 +113,21 @@ shard_key_hash(PG_FUNCTION_ARGS)
 }
 
 /*
- * Order key indexes by shard, input order kept within a shard: a counting
- * sort when shards are few against keys, else a sort of (shard, index).
+ * The keys' indexes in shard order, input order kept within a shard, and the
+ * runs of equal shards: a counting sort when shards are few against keys,
+ * else a sort of (shard, index) pairs.
  */
 typedef struct ShardedKey
 {
 	uint32		shard;
 	uint32		index;
 } ShardedKey;
+
+typedef struct ShardRun
+{
+	uint32		shard;
+	uint32		begin;			/* into the order: begin .. next run's begin */
+} ShardRun;
 
 static int
 compare_sharded_keys(const void *a, const void *b)
@@ -133,26 +140,44 @@ compare_sharded_keys(const void *a, const void *b)
 	return x->index < y->index ? -1 : (x->index > y->index ? 1 : 0);
 }
 
-static void
-order_by_shard(ShardedKey *keys, int nkeys, uint32 num_shards)
+/* Fills order[nkeys] and runs[]; returns the number of runs. */
+static int
+order_by_shard(const uint32 *shards, int nkeys, uint32 num_shards, uint32 *order, ShardRun *runs)
 {
+	int			nruns = 0;
+
 	if ((uint64) num_shards <= 4 * (uint64) nkeys)
 	{
 		uint32	   *start = palloc0(sizeof(uint32) * (num_shards + 1));
-		ShardedKey *sorted = palloc(sizeof(ShardedKey) * nkeys);
 
 		for (int i = 0; i < nkeys; i++)
-			start[keys[i].shard + 1]++;
+			start[shards[i] + 1]++;
 		for (uint32 s = 0; s < num_shards; s++)
+		{
+			if (start[s + 1] > 0)
+				runs[nruns++] = (ShardRun) {s, start[s]};
 			start[s + 1] += start[s];
+		}
 		for (int i = 0; i < nkeys; i++)
-			sorted[start[keys[i].shard]++] = keys[i];
-		memcpy(keys, sorted, sizeof(ShardedKey) * nkeys);
-		pfree(sorted);
+			order[start[shards[i]]++] = (uint32) i;
 		pfree(start);
 	}
 	else
-		qsort(keys, nkeys, sizeof(ShardedKey), compare_sharded_keys);
+	{
+		ShardedKey *pairs = palloc(sizeof(ShardedKey) * Max(nkeys, 1));
+
+		for (int i = 0; i < nkeys; i++)
+			pairs[i] = (ShardedKey) {shards[i], (uint32) i};
+		qsort(pairs, nkeys, sizeof(ShardedKey), compare_sharded_keys);
+		for (int i = 0; i < nkeys; i++)
+		{
+			if (i == 0 || pairs[i].shard != pairs[i - 1].shard)
+				runs[nruns++] = (ShardRun) {pairs[i].shard, (uint32) i};
+			order[i] = pairs[i].index;
+		}
+		pfree(pairs);
+	}
+	return nruns;
 }
 
 /* Deconstruct a one-dimensional text[] with no NULLs, or raise an error. */
@@ -179,75 +204,45 @@ batch_keys(ArrayType *array, Datum **elems)
 	return nkeys;
 }
 
-/* What shard_batch keeps between the rows it returns. */
-typedef struct BatchState
-{
-	Datum	   *elems;			/* the keys, detoasted once */
-	ShardedKey *keys;			/* ordered by shard, input order within */
-	int			nkeys;
-	int			next;			/* first key not returned yet */
-	Datum	   *ids;			/* scratch for one row's ids */
-} BatchState;
-
 /*
  * shard_batch(keys text[]): the engine's get_shards_batch.  One row per shard
- * that received keys, ascending shard_id, ids in input order.  Value-per-call:
- * each shard's array is built when its row is asked for, so a large batch is
- * neither copied into a tuplestore nor spilled to disk.
+ * that received keys, ascending shard_id, ids in input order.  The keys are
+ * hashed where they lie in the array (array elements are never compressed or
+ * stored out of line), so each key is copied once, into its shard's array.
  */
 PG_FUNCTION_INFO_V1(shard_batch);
 Datum
 shard_batch(PG_FUNCTION_ARGS)
 {
-	FuncCallContext *funcctx;
-	BatchState *state;
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	const ServerRing *ring = checked_server_ring(fcinfo);
+	Datum	   *elems;
+	int			nkeys = batch_keys(PG_GETARG_ARRAYTYPE_P(0), &elems);
+	uint32	   *shards = palloc(sizeof(uint32) * Max(nkeys, 1));
+	uint32	   *order = palloc(sizeof(uint32) * Max(nkeys, 1));
+	ShardRun   *runs = palloc(sizeof(ShardRun) * Max(Min((uint32) nkeys, ring->shape.num_shards), 1));
+	Datum	   *ids = palloc(sizeof(Datum) * Max(nkeys, 1));
+	int			nruns;
 
-	if (SRF_IS_FIRSTCALL())
+	InitMaterializedSRF(fcinfo, 0);
+	for (int i = 0; i < nkeys; i++)
+		shards[i] = shape_route(&ring->shape, ring->ring,
+								text_key_hash((text *) DatumGetPointer(elems[i])));
+	nruns = order_by_shard(shards, nkeys, ring->shape.num_shards, order, runs);
+
+	for (int r = 0; r < nruns; r++)
 	{
-		MemoryContext old;
-		const ServerRing *ring = checked_server_ring(fcinfo);
-		TupleDesc	tupdesc;
-
-		funcctx = SRF_FIRSTCALL_INIT();
-		old = MemoryContextSwitchTo(funcctx->multi_call_memory_ctx);
-		if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
-			elog(ERROR, "return type must be a row type");
-		funcctx->tuple_desc = BlessTupleDesc(tupdesc);
-		state = palloc0(sizeof(BatchState));
-		/* detoasted (if at all) into this long-lived context; a plain argument
-		 * lives as long as the calls: PostgreSQL keeps SRF arguments until done */
-		state->nkeys = batch_keys(PG_GETARG_ARRAYTYPE_P(0), &state->elems);
-		state->keys = palloc(sizeof(ShardedKey) * Max(state->nkeys, 1));
-		state->ids = palloc(sizeof(Datum) * Max(state->nkeys, 1));
-		for (int i = 0; i < state->nkeys; i++)
-		{
-			state->keys[i].shard = shape_route(&ring->shape, ring->ring,
-											   text_key_hash(DatumGetTextPP(state->elems[i])));
-			state->keys[i].index = (uint32) i;
-		}
-		order_by_shard(state->keys, state->nkeys, ring->shape.num_shards);
-		funcctx->user_fctx = state;
-		MemoryContextSwitchTo(old);
-	}
-
-	funcctx = SRF_PERCALL_SETUP();
-	state = funcctx->user_fctx;
-	if (state->next < state->nkeys)
-	{
-		int			first = state->next,
-					last = first;
+		uint32		end = r + 1 < nruns ? runs[r + 1].begin : (uint32) nkeys;
+		int			count = (int) (end - runs[r].begin);
 		Datum		values[2];
 		bool		nulls[2] = {false, false};
 
-		while (last < state->nkeys && state->keys[last].shard == state->keys[first].shard)
-		{
-			state->ids[last - first] = state->elems[state->keys[last].index];
-			last++;
-		}
-		state->next = last;
-		values[0] = Int32GetDatum((int32) state->keys[first].shard);
-		values[1] = PointerGetDatum(construct_array(state->ids, last - first, TEXTOID, -1, false, TYPALIGN_INT));
-		SRF_RETURN_NEXT(funcctx, HeapTupleGetDatum(heap_form_tuple(funcctx->tuple_desc, values, nulls)));
+		for (int i = 0; i < count; i++)
+			ids[i] = elems[order[runs[r].begin + i]];
+		values[0] = Int32GetDatum((int32) runs[r].shard);
+		values[1] = PointerGetDatum(construct_array(ids, count, TEXTOID, -1, false, TYPALIGN_INT));
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+		pfree(DatumGetPointer(values[1]));
 	}
-	SRF_RETURN_DONE(funcctx);
+	return (Datum) 0;
 }
