@@ -16,7 +16,6 @@ OBJS = $(CORE_OBJS) src/dakera_shard.o src/settings.o src/shape_errors.o \
 	src/server_ring.o src/ring_record.o src/ring_cache.o src/routing.o \
 	src/shmem.o src/node_health.o src/shard_placement.o src/shard_tables.o \
 	src/reshard_plan.o
-HEADERS = src/dakera_shard.h
 
 # pg_regress suites (sql/NAME.sql, expected/NAME.out).  These pass against any
 # server; the others need the server set up as test/run_tests.sh does it

@@ -16,7 +16,8 @@ KEYS=${BENCH_KEYS:-2000000}
 export PGDATABASE=bench
 
 cluster_new C "shared_preload_libraries = 'dakera_shard'" "shared_buffers = 1GB" "jit = off" \
-	"max_parallel_workers_per_gather = 0" "synchronous_commit = off" "max_wal_size = 4GB"
+	"max_parallel_workers_per_gather = 0" "synchronous_commit = off" "max_wal_size = 4GB" \
+	"autovacuum = off"  # no vacuum or analyze of one case's rows while another is timed
 cluster_start "$C" || { cat "$C/server.log"; exit 1; }
 PGDATABASE=postgres psql_q "CREATE DATABASE bench" >/dev/null
 
@@ -36,19 +37,22 @@ psql_script <<SQL
 CREATE EXTENSION dakera_shard;
 CREATE TABLE keys AS SELECT 'vec-' || substr(md5(g::text), 1, 16) AS id FROM generate_series(1, $KEYS) g;
 VACUUM ANALYZE keys;
--- median wall time in ms of each query, run round-robin ROUNDS times; setup
+-- median wall time in ms of each query, run round-robin ROUNDS times (each
+-- round starting at the next query); setup
 -- (if any) runs untimed before every timed query
 CREATE FUNCTION bench(queries text[], rounds int, setup text DEFAULT NULL) RETURNS TABLE (q int, median_ms float8)
 LANGUAGE plpgsql AS \$\$
 DECLARE
-    times float8[] := '{}';
     t0 timestamptz;
+    i int;
 BEGIN
     FOR i IN 1 .. array_length(queries, 1) LOOP EXECUTE queries[i]; END LOOP;  -- warm
     CREATE TEMP TABLE IF NOT EXISTS bench_times (q int, ms float8);
     TRUNCATE bench_times;
     FOR r IN 1 .. rounds LOOP
-        FOR i IN 1 .. array_length(queries, 1) LOOP
+        -- each round starts at another query, so no case always runs first
+        FOR j IN 0 .. array_length(queries, 1) - 1 LOOP
+            i := (j + r) % array_length(queries, 1) + 1;
             IF setup IS NOT NULL THEN EXECUTE setup; END IF;
             t0 := clock_timestamp();
             EXECUTE queries[i];
@@ -95,16 +99,23 @@ psql_q "SELECT format('build %s ms; %s points; %s bytes of shared memory = %s by
 grep -o 'dakera_shard: ring .*' "$C/server.log" | tail -n 1
 
 echo
-echo "== a new connection's first shard_for (pgbench -C: connect, route one key, disconnect)"
-echo "SELECT shard_for('vec-' || (random() * 1000000)::int);" >"$C/first_call.sql"
-first_call() {  # average latency in ms
-	as_server_user true
-	"$PG_BIN/pgbench" -n -C -T 3 -f "$C/first_call.sql" 2>/dev/null | sed -n 's/^latency average = \([0-9.]*\) ms/\1/p'
+echo "== a new connection's first shard_for: the first statement's time in each of 60 new sessions"
+echo "   (median ms), the two rings measured in turn twice"
+first_calls() {  # print the first statement's time (ms) in 30 new sessions
+	for i in $(seq 1 30); do
+		"$PG_BIN/psql" -X -q -c '\timing on' -c "SELECT shard_for('vec-$i')" 2>&1 | sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p'
+	done
 }
-big=$(first_call)
-reshape consistent_hash 4
-small=$(first_call)
-awk -v s="$small" -v b="$big" 'BEGIN { printf "4 x 150: %.3f ms   4096 x 150: %.3f ms   ratio %.3f\n", s, b, b / s }'
+: >"$C/first_big.txt"; : >"$C/first_small.txt"
+for turn in 1 2; do
+	first_calls >>"$C/first_big.txt"   # the server has the 4096 x 150 ring here
+	reshape consistent_hash 4
+	first_calls >>"$C/first_small.txt"
+	if [ $turn -eq 1 ]; then reshape consistent_hash 4096; fi
+done
+median() { sort -n "$1" | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+awk -v s="$(median "$C/first_small.txt")" -v b="$(median "$C/first_big.txt")" \
+	'BEGIN { printf "4 x 150: %.3f ms   4096 x 150: %.3f ms   ratio %.3f\n", s, b, b / s }'
 
 echo
 echo "== shard_batch over a 1000000-element array vs GROUP BY shard_for (consistent_hash 64)"
