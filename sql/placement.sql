@@ -104,3 +104,8 @@ SELECT unregister_shard_nodes(1);
 SELECT * FROM rebalance_plan(ARRAY[]::text[], 2);
 SELECT * FROM rebalance_plan(ARRAY['a', 'a'], 2);
 SELECT * FROM rebalance_plan(ARRAY['a'], 0);
+
+-- placement_map of an explicit shard count: any count in range, else an error
+SELECT count(*) AS shards, max(shard_id) AS last FROM placement_map(10);
+SELECT * FROM placement_map(0);
+SELECT * FROM placement_map(1000001);

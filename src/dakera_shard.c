@@ -8,7 +8,10 @@
  */
 #include "dakera_shard.h"
 
+#include "fmgr.h"
 #include "miscadmin.h"
+
+PG_MODULE_MAGIC;
 
 void		_PG_init(void);
 

@@ -211,7 +211,7 @@ placement_map(PG_FUNCTION_ARGS)
 	MemoryContext per_shard = AllocSetContextCreate(CurrentMemoryContext, "placement_map",
 													ALLOCSET_SMALL_SIZES);
 
-	if (num_shards < 0 || num_shards > SHAPE_MAX_SHARDS)
+	if (num_shards < 1 || num_shards > SHAPE_MAX_SHARDS)
 		report_shape_error(SHAPE_BAD_SHARDS, NULL, num_shards, 1, false);
 	InitMaterializedSRF(fcinfo, 0);
 	for (uint32 shard = 0; shard < (uint32) num_shards; shard++)
