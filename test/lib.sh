@@ -23,7 +23,9 @@ cluster_new() {
 	[ "$(id -u)" -eq 0 ] && chown postgres: "$_dir"
 	as_server_user "$PG_BIN/initdb" -D "$_dir/data" -U postgres -A trust --no-sync >"$_dir/initdb.log" 2>&1 ||
 		{ cat "$_dir/initdb.log" >&2; return 1; }
+	# a port nothing listens on (clusters on 127.0.0.1 need a free one)
 	_port=$(( 20000 + RANDOM % 30000 ))
+	while (exec 3<>"/dev/tcp/127.0.0.1/$_port") 2>/dev/null; do _port=$(( 20000 + RANDOM % 30000 )); done
 	{
 		echo "listen_addresses = ''"
 		echo "unix_socket_directories = '$_dir'"
