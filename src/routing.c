@@ -19,7 +19,6 @@
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 
-
 static inline uint64
 text_key_hash(text *key)
 {
