@@ -192,7 +192,7 @@ ring_lookup(const Ring *ring, uint64_t hash)
 }
 
 uint32_t
-ring_lookup_reference(const Ring *ring, uint64_t hash)
+ring_search(const Ring *ring, uint64_t hash)
 {
 	const uint64_t *points = ring_points(ring);
 	uint32_t	lo = 0,
@@ -207,5 +207,13 @@ ring_lookup_reference(const Ring *ring, uint64_t hash)
 		else
 			hi = mid;
 	}
-	return ring_shards(ring)[lo == ring->num_points ? 0 : lo];
+	return lo;
+}
+
+uint32_t
+ring_lookup_reference(const Ring *ring, uint64_t hash)
+{
+	uint32_t	p = ring_search(ring, hash);
+
+	return ring_shards(ring)[p == ring->num_points ? 0 : p];
 }

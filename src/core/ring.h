@@ -43,6 +43,9 @@ Ring	   *ring_build(void *block, uint32_t num_shards, uint32_t virtual_nodes,
 /* Shard of the first point >= hash, wrapping past the last point. */
 uint32_t	ring_lookup(const Ring *ring, uint64_t hash);
 
+/* Index of the first point >= hash (num_points if none), by binary search. */
+uint32_t	ring_search(const Ring *ring, uint64_t hash);
+
 /* The same answer by a plain binary search; the reference for tests and fuzzing. */
 uint32_t	ring_lookup_reference(const Ring *ring, uint64_t hash);
 

@@ -58,20 +58,10 @@ static void
 check_ring(const Ring *ring, uint64_t h)
 {
 	const uint64_t *points = ring_points(ring);
-	uint32_t	lo = 0,
-				hi = ring->num_points;
+	uint32_t	lo = ring_search(ring, h);
 
 	CHECK(ring_lookup(ring, h) == ring_lookup_reference(ring, h));
 	/* the points around h, and one hash either side of each */
-	while (lo < hi)
-	{
-		uint32_t	mid = lo + (hi - lo) / 2;
-
-		if (points[mid] < h)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
 	for (uint32_t p = lo > 0 ? lo - 1 : 0; p <= lo && p < ring->num_points; p++)
 		for (int d = -1; d <= 1; d++)
 		{
