@@ -41,6 +41,7 @@ extern void report_shape_error(ShapeError err, const char *strategy,
 							   int64 num_shards, int64 virtual_nodes,
 							   bool from_settings);
 extern char *shape_describe(const Shape *shape);
+extern Shape shape_from_sql(text *strategy, int32 num_shards, int32 virtual_nodes);
 
 /* server_ring.c: the server's ring, in shared memory or backend-local */
 typedef struct ServerRing

@@ -17,16 +17,9 @@
 static Shape
 shape_from_args(text *strategy, int32 num_shards, int32 virtual_nodes, const Ring **ring)
 {
-	int			s = strategy_from_name(VARDATA_ANY(strategy), VARSIZE_ANY_EXHDR(strategy));
-	ShapeError	err = shape_check(s, num_shards, virtual_nodes);
-	Shape		shape;
+	Shape		shape = shape_from_sql(strategy, num_shards, virtual_nodes);
 	uint64		epoch;
 
-	if (err != SHAPE_OK)
-		report_shape_error(err, text_to_cstring(strategy), num_shards, virtual_nodes, false);
-	shape.strategy = (Strategy) s;
-	shape.num_shards = (uint32) num_shards;
-	shape.virtual_nodes = (uint32) virtual_nodes;
 	*ring = strategy_uses_ring(shape.strategy) ?
 		ring_cache_get(shape.num_shards, shape.virtual_nodes, &epoch) : NULL;
 	return shape;

@@ -52,16 +52,10 @@ resolve_explicit_shape(ExplicitShape *cache, text *strategy, int32 num_shards,
 					   int32 virtual_nodes)
 {
 	int			len = VARSIZE_ANY_EXHDR(strategy);
-	int			s = strategy_from_name(VARDATA_ANY(strategy), len);
-	ShapeError	err = shape_check(s, num_shards, virtual_nodes);
 
-	if (err != SHAPE_OK)
-		report_shape_error(err, text_to_cstring(strategy), num_shards, virtual_nodes, false);
-	cache->shape.strategy = (Strategy) s;
-	cache->shape.num_shards = (uint32) num_shards;
-	cache->shape.virtual_nodes = (uint32) virtual_nodes;
+	cache->shape = shape_from_sql(strategy, num_shards, virtual_nodes);
 	cache->strategy_len = len;
-	memcpy(cache->strategy, VARDATA_ANY(strategy), len);	/* len < 32: s is valid */
+	memcpy(cache->strategy, VARDATA_ANY(strategy), len);	/* len < 32: a valid name */
 	cache->ring = NULL;
 	if (strategy_uses_ring(cache->shape.strategy))
 		cache->ring = ring_cache_get(num_shards, virtual_nodes, &cache->ring_epoch);

@@ -8,6 +8,7 @@
 #include "dakera_shard.h"
 
 #include "lib/stringinfo.h"
+#include "utils/builtins.h"
 
 static void
 report_out_of_range(const char *name, int64 value, int max)
@@ -52,6 +53,22 @@ report_shape_error(ShapeError err, const char *strategy, int64 num_shards,
 							shards_name, vnodes_name, SHAPE_MAX_RING_POINTS));
 			break;
 	}
+}
+
+/* A shape from SQL arguments, or the error that says what is wrong with it. */
+Shape
+shape_from_sql(text *strategy, int32 num_shards, int32 virtual_nodes)
+{
+	int			s = strategy_from_name(VARDATA_ANY(strategy), VARSIZE_ANY_EXHDR(strategy));
+	ShapeError	err = shape_check(s, num_shards, virtual_nodes);
+	Shape		shape;
+
+	if (err != SHAPE_OK)
+		report_shape_error(err, text_to_cstring(strategy), num_shards, virtual_nodes, false);
+	shape.strategy = (Strategy) s;
+	shape.num_shards = (uint32) num_shards;
+	shape.virtual_nodes = (uint32) virtual_nodes;
+	return shape;
 }
 
 /* "strategy=consistent_hash num_shards=4 virtual_nodes=150", for messages. */

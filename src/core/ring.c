@@ -52,7 +52,7 @@ size_t
 ring_size(uint32_t num_shards, uint32_t virtual_nodes)
 {
 	uint64_t	n = (uint64_t) num_shards * virtual_nodes;
-	uint64_t	buckets = (1ULL << index_bits_for(n)) + 1;
+	uint64_t	buckets = 1ULL << index_bits_for(n);
 
 	return align8(sizeof(Ring)) + align8(n * sizeof(uint64_t)) +
 		align8(n * sizeof(uint32_t)) + align8(buckets * sizeof(uint32_t));
@@ -120,7 +120,6 @@ build_buckets(uint32_t *buckets, const uint64_t *points, const uint32_t *shards,
 		else
 			buckets[i] = p;
 	}
-	buckets[nbuckets] = n;
 }
 
 Ring *

@@ -19,7 +19,7 @@ typedef struct Ring
 	uint32_t	index_bits;		/* bucket index over the top index_bits of a hash */
 	uint64_t	points_off;		/* uint64_t[num_points], ascending */
 	uint64_t	shards_off;		/* uint32_t[num_points], shard of each point */
-	uint64_t	buckets_off;	/* uint32_t[2^index_bits + 1], see ring.c */
+	uint64_t	buckets_off;	/* uint32_t[2^index_bits], see ring.c */
 	uint64_t	total_bytes;	/* size of the whole block */
 } Ring;
 
