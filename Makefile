@@ -43,18 +43,22 @@ endif
 CORE_SRCS = $(CORE_OBJS:.o=.c)
 CORE_CFLAGS = -std=c99 -O2 -g -Wall -Wextra -Werror -Isrc/core
 
-test/core/test_core: test/core/test_core.c $(CORE_SRCS) src/core/*.h
+TEST_CORE_DEPS = test/core/test_core.c test/core/naive_ring.h $(CORE_SRCS) src/core/*.h
+
+test/core/test_core: $(TEST_CORE_DEPS)
 	$(CC) $(CORE_CFLAGS) -o $@ test/core/test_core.c $(CORE_SRCS) -lm
 
-test/core/test_core_san: test/core/test_core.c $(CORE_SRCS) src/core/*.h
-	$(CC) $(CORE_CFLAGS) -fsanitize=address,undefined -fno-sanitize-recover=all \
+# the sanitizer build also narrows the ring's branch-free window to one entry,
+# so that every bucket of two points or more takes the binary-search path
+test/core/test_core_san: $(TEST_CORE_DEPS)
+	$(CC) $(CORE_CFLAGS) -DRING_WINDOW=1 -fsanitize=address,undefined -fno-sanitize-recover=all \
 		-fno-omit-frame-pointer -o $@ test/core/test_core.c $(CORE_SRCS) -lm
 
 FUZZ_SECONDS ?= 60
 CLANG ?= $(firstword $(wildcard /usr/bin/clang-14 /usr/bin/clang) clang)
 
-test/fuzz/fuzz_core: test/fuzz/fuzz_core.c $(CORE_SRCS) src/core/*.h
-	$(CLANG) -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -Isrc/core \
+test/fuzz/fuzz_core: test/fuzz/fuzz_core.c test/core/naive_ring.h $(CORE_SRCS) src/core/*.h
+	$(CLANG) -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -Isrc/core -Itest/core \
 		-o $@ test/fuzz/fuzz_core.c $(CORE_SRCS)
 
 # valgrind over the plain unit-test build (ASan and valgrind cannot share a binary)

@@ -51,15 +51,14 @@ shape_boundaries(const Shape *shape, const Ring *ring, Boundary *out)
 	if (strategy_uses_ring(shape->strategy))
 	{
 		const uint64_t *points = ring_points(ring);
-		const uint32_t *shards = ring_shards(ring);
 		uint32_t	last = ring->num_points - 1;
 
 		/* a hash goes to the first point >= it, wrapping past the last */
-		out[n++] = (Boundary) {0, shards[0]};
+		out[n++] = (Boundary) {0, ring_point_shard(ring, 0)};
 		for (uint32_t i = 1; i <= last; i++)
-			out[n++] = (Boundary) {points[i - 1] + 1, shards[i]};
+			out[n++] = (Boundary) {points[i - 1] + 1, ring_point_shard(ring, i)};
 		if (points[last] != UINT64_MAX)
-			out[n++] = (Boundary) {points[last] + 1, shards[0]};
+			out[n++] = (Boundary) {points[last] + 1, ring_point_shard(ring, 0)};
 	}
 	else
 	{

@@ -5,8 +5,9 @@
  * byte 3 the virtual nodes (1..64), bytes 4-11 a second hash, the rest the
  * key.  Every input is checked against simple references:
  *   - key_hash (0xFF folded in place) equals plain SipHash over key || 0xFF;
- *   - the bucket-indexed ring lookup equals a binary search, for the key's
- *     hash, the raw hash and both neighbours of every point it lands next to;
+ *   - the packed ring's lookup equals the plain ring's binary search
+ *     (naive_ring.h), for the key's hash, the raw hash and both neighbours of
+ *     every point it lands next to;
  *   - range equals min(h / step, N - 1) computed in 128-bit arithmetic;
  *   - every strategy answers within 0..N-1;
  *   - a plan between two shapes sums to 1 and agrees with routing the hash.
@@ -17,6 +18,7 @@
 #include <string.h>
 
 #include "keyhash.h"
+#include "naive_ring.h"
 #include "reshard.h"
 #include "ring.h"
 #include "shape.h"
@@ -30,6 +32,7 @@ static struct
 	uint32_t	n,
 				v;
 	Ring	   *ring;
+	NaiveRing	naive;
 }			cache[SLOTS];
 static unsigned next_slot;
 
@@ -46,28 +49,40 @@ ring_for(uint32_t n, uint32_t v)
 			return cache[i].ring;
 		}
 	free(cache[slot].ring);
+	free(cache[slot].naive.points);
 	scratch = malloc(ring_scratch_size(n, v));
 	cache[slot].ring = ring_build(malloc(ring_size(n, v)), n, v, scratch);
+	cache[slot].naive = naive_ring_build(n, v);
 	free(scratch);
 	cache[slot].n = n;
 	cache[slot].v = v;
 	return cache[slot].ring;
 }
 
+/* The plain ring built beside ring (the one ring_for returned last). */
+static const NaiveRing *
+naive_for(const Ring *ring)
+{
+	for (int i = 0; i < SLOTS; i++)
+		if (cache[i].ring == ring)
+			return &cache[i].naive;
+	abort();
+}
+
 static void
 check_ring(const Ring *ring, uint64_t h)
 {
-	const uint64_t *points = ring_points(ring);
-	uint32_t	lo = ring_search(ring, h);
+	const NaiveRing *naive = naive_for(ring);
+	uint32_t	at = naive_ring_search(naive, h);
 
-	CHECK(ring_lookup(ring, h) == ring_lookup_reference(ring, h));
+	CHECK(ring_lookup(ring, h) == naive_ring_lookup(naive, h));
 	/* the points around h, and one hash either side of each */
-	for (uint32_t p = lo > 0 ? lo - 1 : 0; p <= lo && p < ring->num_points; p++)
+	for (uint32_t p = at > 0 ? at - 1 : 0; p <= at && p < naive->num_points; p++)
 		for (int d = -1; d <= 1; d++)
 		{
-			uint64_t	x = points[p] + (uint64_t) (int64_t) d;
+			uint64_t	x = naive->points[p].point + (uint64_t) (int64_t) d;
 
-			CHECK(ring_lookup(ring, x) == ring_lookup_reference(ring, x));
+			CHECK(ring_lookup(ring, x) == naive_ring_lookup(naive, x));
 		}
 }
 
