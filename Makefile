@@ -10,7 +10,7 @@ EXTVERSION = 0.1.0
 
 MODULE_big = dakera_shard
 DATA = sql/$(EXTENSION)--$(EXTVERSION).sql
-CORE_OBJS = src/core/keyhash.o src/core/ring.o src/core/shape.o src/core/placement.o \
+CORE_OBJS = src/core/keyhash.o src/core/ring.o src/core/jump.o src/core/shape.o src/core/placement.o \
 	src/core/reshard.o
 OBJS = $(CORE_OBJS) src/dakera_shard.o src/settings.o src/shape_errors.o \
 	src/server_ring.o src/ring_record.o src/ring_cache.o src/routing.o \

@@ -351,6 +351,44 @@ test_jump(void)
 	CHECK(jump_shard(12345, 1) == 0, "jump with one shard");
 }
 
+/*
+ * The fast jump path (FMA on x86-64, where the CPU has it) gives the
+ * reference's bits: for every shard count up to 2000 and powers of two and
+ * their neighbours up to the limit, at random hashes and at the ends.
+ */
+static long
+jump_paths_differ(uint32_t n, long *compared)
+{
+	uint64_t	ends[] = {0, 1, UINT64_MAX, UINT64_MAX - 1, 1ULL << 63};
+	long		differ = 0;
+
+	for (int i = 0; i < 2000; i++)
+	{
+		uint64_t	h = next_random();
+
+		differ += jump_shard(h, n) != jump_shard_reference(h, n);
+	}
+	for (size_t e = 0; e < sizeof(ends) / sizeof(ends[0]); e++)
+		differ += jump_shard(ends[e], n) != jump_shard_reference(ends[e], n);
+	*compared += 2000 + sizeof(ends) / sizeof(ends[0]);
+	return differ;
+}
+
+static void
+test_jump_paths_agree(void)
+{
+	long		differ = 0,
+				compared = 0;
+
+	for (uint32_t n = 1; n <= 2000; n++)
+		differ += jump_paths_differ(n, &compared);
+	for (int p = 11; p < 20; p++)
+		for (int d = -1; d <= 1; d++)
+			differ += jump_paths_differ((1u << p) + d, &compared);
+	differ += jump_paths_differ(1000000, &compared);
+	CHECK(differ == 0, "jump: %ld of %ld answers differ from the reference", differ, compared);
+}
+
 static void
 test_placement(void)
 {
@@ -527,6 +565,7 @@ main(int argc, char **argv)
 	test_ring_structure();
 	test_range();
 	test_jump();
+	test_jump_paths_agree();
 	test_placement();
 	test_shapes();
 	test_reshard();

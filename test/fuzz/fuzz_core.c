@@ -9,7 +9,8 @@
  *     (naive_ring.h), for the key's hash, the raw hash and both neighbours of
  *     every point it lands next to;
  *   - range equals min(h / step, N - 1) computed in 128-bit arithmetic;
- *   - every strategy answers within 0..N-1;
+ *   - every strategy answers within 0..N-1, and jump's fast path answers as
+ *     the reference, for N up to 1000000;
  *   - a plan between two shapes sums to 1 and agrees with routing the hash.
  * Any mismatch aborts, which libFuzzer reports as a crash with the input.
  */
@@ -162,6 +163,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			  (slice < shape.num_shards - 1 ? (uint32_t) slice : shape.num_shards - 1));
 	}
 	CHECK(jump_shard(raw, shape.num_shards) < shape.num_shards);
+	CHECK(jump_shard(raw, shape.num_shards) == jump_shard_reference(raw, shape.num_shards));
+	CHECK(jump_shard(h, 1 + (uint32_t) (raw % 1000000)) == jump_shard_reference(h, 1 + (uint32_t) (raw % 1000000)));
 
 	/* a plan to a second shape drawn from the raw hash */
 	other.strategy = (Strategy) (raw % STRATEGY_COUNT);
