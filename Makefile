@@ -13,7 +13,7 @@ DATA = sql/$(EXTENSION)--$(EXTVERSION).sql
 CORE_OBJS = src/core/keyhash.o src/core/ring.o src/core/jump.o src/core/shape.o src/core/placement.o \
 	src/core/reshard.o
 OBJS = $(CORE_OBJS) src/dakera_shard.o src/settings.o src/shape_errors.o \
-	src/server_ring.o src/ring_record.o src/ring_cache.o src/routing.o \
+	src/server_ring.o src/ring_record.o src/ring_cache.o src/routing.o src/shard_batch.o \
 	src/shmem.o src/node_health.o src/shard_placement.o src/shard_tables.o \
 	src/reshard_plan.o
 

@@ -27,7 +27,24 @@ FROM batch_output o
 WHERE o.ids IS DISTINCT FROM (SELECT array_agg(k ORDER BY ord)
                              FROM batch_input, unnest(keys) WITH ORDINALITY AS u(k, ord)
                              WHERE shard_for(k) = o.shard_id);
+-- the id arrays are ordinary text[] values: one dimension from 1, the same
+-- after a round trip through their text form, and equal to their copies
+-- stored in batch_output
+SELECT bool_and(array_ndims(ids) = 1 AND array_lower(ids, 1) = 1 AND
+                array_upper(ids, 1) = cardinality(ids)) AS one_dimension_from_1,
+       bool_and(ids = ids::text::text[]) AS same_after_text_round_trip
+FROM batch_output;
+SELECT count(*) AS stored_arrays_differ
+FROM batch_output o, batch_input i, shard_batch(i.keys) b
+WHERE b.shard_id = o.shard_id AND b.ids IS DISTINCT FROM o.ids;
 DROP TABLE batch_input, batch_output;
+
+-- an array that once held a NULL keeps its null bitmap: it routes like any other
+CREATE TABLE bitmap_input AS SELECT ARRAY['k1', NULL, 'k3']::text[] AS keys;
+UPDATE bitmap_input SET keys[2] = 'k2';
+SELECT array_agg(shard_id = shard_for(k) ORDER BY k) AS each_on_its_shard, array_agg(k ORDER BY k) AS keys
+FROM bitmap_input, shard_batch(keys), unnest(ids) k;
+DROP TABLE bitmap_input;
 
 -- duplicates are kept, in input order, whatever shards the keys land on
 WITH input(keys) AS (VALUES (ARRAY['a', 'b', 'a', 'a', 'c']))
