@@ -48,10 +48,10 @@ TEST_CORE_DEPS = test/core/test_core.c test/core/naive_ring.h $(CORE_SRCS) src/c
 test/core/test_core: $(TEST_CORE_DEPS)
 	$(CC) $(CORE_CFLAGS) -o $@ test/core/test_core.c $(CORE_SRCS) -lm
 
-# the sanitizer build also narrows the ring's branch-free window to one entry,
-# so that every bucket of two points or more takes the binary-search path
+# the sanitizer build also narrows the ring's bucket lines to 4 words (3
+# entries), so that nearly every bucket spills and lookups take the exact path
 test/core/test_core_san: $(TEST_CORE_DEPS)
-	$(CC) $(CORE_CFLAGS) -DRING_WINDOW=1 -fsanitize=address,undefined -fno-sanitize-recover=all \
+	$(CC) $(CORE_CFLAGS) -DRING_SMALL_LINE_WORDS=4 -DRING_LARGE_LINE_WORDS=8 -fsanitize=address,undefined -fno-sanitize-recover=all \
 		-fno-omit-frame-pointer -o $@ test/core/test_core.c $(CORE_SRCS) -lm
 
 FUZZ_SECONDS ?= 60

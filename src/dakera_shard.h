@@ -53,6 +53,7 @@ typedef struct ServerRing
 	Size		bytes;
 } ServerRing;
 
+extern Size ring_block_size(const Shape *shape);
 extern Ring *build_ring_into(void *block, const Shape *shape);
 extern Size server_ring_shmem_size(void);
 extern void server_ring_shmem_init(void);

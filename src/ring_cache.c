@@ -29,7 +29,7 @@ static Ring *
 build_local_ring(uint32 num_shards, uint32 virtual_nodes)
 {
 	Shape		shape = {STRATEGY_CONSISTENT_HASH, num_shards, virtual_nodes};
-	void	   *block = MemoryContextAllocHuge(TopMemoryContext, ring_size(num_shards, virtual_nodes));
+	void	   *block = MemoryContextAllocHuge(TopMemoryContext, ring_block_size(&shape));
 	Ring	   *ring = NULL;
 
 	PG_TRY();

@@ -24,18 +24,28 @@
 typedef struct SharedRing
 {
 	ServerRing	info;			/* info.ring points into this segment */
-	char		block[FLEXIBLE_ARRAY_MEMBER] pg_attribute_aligned(8);
+	char		block[FLEXIBLE_ARRAY_MEMBER] pg_attribute_aligned(64);
 } SharedRing;
 
 static SharedRing *shared_ring = NULL;
 static ServerRing local_ring;
 static const ServerRing *the_ring = NULL;
 
-static Size
+/* Bytes of the shape's ring block (0 without a ring), with a clear error if it cannot be sized. */
+Size
 ring_block_size(const Shape *shape)
 {
-	return strategy_uses_ring(shape->strategy) ?
-		ring_size(shape->num_shards, shape->virtual_nodes) : 0;
+	size_t		size;
+
+	if (!strategy_uses_ring(shape->strategy))
+		return 0;
+	size = ring_size(shape->num_shards, shape->virtual_nodes);
+	if (size == SIZE_MAX)
+		ereport(ERROR,
+				errcode(ERRCODE_OUT_OF_MEMORY),
+				errmsg("out of memory sizing the ring %s", shape_describe(shape)),
+				errhint("Lower dakera_shard.num_shards or dakera_shard.virtual_nodes, or give the server more memory."));
+	return size;
 }
 
 /*
@@ -71,21 +81,34 @@ build_ring(ServerRing *info, const Shape *shape, void *block)
 	INSTR_TIME_SET_CURRENT(start);
 	info->shape = *shape;
 	info->ring = NULL;
-	info->bytes = ring_block_size(shape);
+	info->bytes = 0;
 	if (strategy_uses_ring(shape->strategy))
+	{
 		info->ring = build_ring_into(block, shape);
+		info->bytes = info->ring->total_bytes;
+	}
 	INSTR_TIME_SET_CURRENT(elapsed);
 	INSTR_TIME_SUBTRACT(elapsed, start);
 	info->build_ms = INSTR_TIME_GET_MILLISEC(elapsed);
 }
 
-/* Bytes of shared memory for the ring of the configured shape. */
+/*
+ * Bytes of shared memory for the ring of the configured shape.  Sizing a ring
+ * hashes its points (ring.h), so the postmaster does it once, when it asks
+ * for shared memory, and remembers it for when it builds the ring.
+ */
 Size
 server_ring_shmem_size(void)
 {
-	Shape		shape = settings_shape();
+	static Size size = 0;
 
-	return add_size(offsetof(SharedRing, block), ring_block_size(&shape));
+	if (size == 0)
+	{
+		Shape		shape = settings_shape();
+
+		size = add_size(offsetof(SharedRing, block), ring_block_size(&shape));
+	}
+	return size;
 }
 
 /* Attach to (or, first, build) the shared ring; caller holds AddinShmemInitLock. */

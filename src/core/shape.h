@@ -70,7 +70,7 @@ int			shape_routes_alike(const Shape *a, const Shape *b);
  * Shard of a key hash.  ring must be the shape's ring when the strategy uses
  * one (it is ignored otherwise).
  */
-static inline uint32_t
+static ROUTE_INLINE uint32_t
 shape_route(const Shape *shape, const Ring *ring, uint64_t hash)
 {
 	switch (shape->strategy)

@@ -7,7 +7,7 @@ source test/lib.sh
 out=$(DEMO_ROWS=3000 bash test/demo.sh 2>&1)
 status=$?
 expect_eq "make demo exits 0" "$status" "0"
-expect_match "the ring is built in shared memory" "$out" "consistent_hash \| +4 \| +150 \| +600 \| +9328 \| t "
+expect_match "the ring is built in shared memory" "$out" "consistent_hash \| +4 \| +150 \| +600 \| +9488 \| t "
 counts=$(awk '/^== Rows per shard/{f=1;next} /^==/{f=0} f && $1 ~ /^[0-3]$/ {s+=$3; n++} END {print n "|" s}' <<<"$out")
 expect_eq "rows per shard: four shards adding up to every row" "$counts" "4|3000"
 parts=$(awk '/^== The same rows in a table partitioned/{f=1;next} /^==/{f=0} f && $1 ~ /^vectors_by_shard_/ {s+=$3; n++} END {print n "|" s}' <<<"$out")

@@ -44,7 +44,7 @@ cluster_conf "$C" "dakera_shard.num_shards = 4096" "dakera_shard.virtual_nodes =
 : >"$C/server.log"
 cluster_start "$C"
 expect_eq "the largest ring starts" "$?" "0"
-expect_match "and is built in shared memory" "$(cat "$C/server.log")" "ring strategy=consistent_hash num_shards=4096 virtual_nodes=1024 built in [0-9.]+ ms, 58720336 bytes"
+expect_match "and is built in shared memory" "$(cat "$C/server.log")" "ring strategy=consistent_hash num_shards=4096 virtual_nodes=1024 built in [0-9.]+ ms, 64319128 bytes"
 psql_q "SELECT record_shard_ring()" >/dev/null
 expect_eq "and routes" "$(psql_q "SELECT shard_for('k') = shard_for('k', 4096, 'consistent_hash', 1024)")" "t"
 vmsize=$(awk '/^VmSize/ {print $2}' "/proc/$(head -n 1 "$C/data/postmaster.pid")/status")

@@ -13,7 +13,7 @@ cluster_new C "$preload"
 cluster_start "$C" || { cat "$C/server.log"; exit 1; }
 
 expect_match "server log reports the ring build" "$(cat "$C/server.log")" \
-	"dakera_shard: ring strategy=consistent_hash num_shards=4 virtual_nodes=150 built in [0-9.]+ ms, 9328 bytes of shared memory"
+	"dakera_shard: ring strategy=consistent_hash num_shards=4 virtual_nodes=150 built in [0-9.]+ ms, 9488 bytes of shared memory"
 
 psql_q "CREATE DATABASE other" >/dev/null
 for db in postgres other; do
