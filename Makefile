@@ -40,6 +40,10 @@ all install installcheck:
 	@exit 1
 endif
 
+# PGXS tracks no header dependencies: rebuild every object when a header
+# changes (the ring lookup, for one, is inline in src/core/ring.h)
+$(OBJS): $(wildcard src/*.h src/core/*.h)
+
 CORE_SRCS = $(CORE_OBJS:.o=.c)
 CORE_CFLAGS = -std=c99 -O2 -g -Wall -Wextra -Werror -Isrc/core
 

@@ -115,8 +115,8 @@ ring_line_count_below(const uint32_t *line, uint32_t key, int line_words)
 
 /*
  * Shard of the first point >= hash, wrapping past the last point: one read
- * of the hash's bucket line, no branch taken but in about one lookup in
- * several thousand (see ring.c).
+ * of the hash's bucket line and no branch taken, but in about one lookup in
+ * 200 (small rings) to 5000 (4096 x 150), which searches the exact points.
  */
 static ROUTE_INLINE uint32_t
 ring_lookup(const Ring *ring, uint64_t hash)
