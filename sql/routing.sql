@@ -46,8 +46,17 @@ SELECT octet_length(id) AS bytes,
        pg_column_size(id) < octet_length(id) AS stored_compressed,
        shard_key_hash(id) = shard_key_hash(repeat('ключ', 131072)) AS same_hash,
        shard_for(id, 7, 'range') = least(floor(u64(shard_key_hash(id)) / floor(18446744073709551615::numeric / 7)), 6) AS range_agrees,
-       shard_for(id, 7, 'jump') BETWEEN 0 AND 6 AS jump_in_range
+       shard_for(id, 7, 'jump') BETWEEN 0 AND 6 AS jump_in_range,
+       shard_for(id) = shard_for(repeat('ключ', 131072)) AS same_server_shard
 FROM big_keys;
+-- stored out of line without compression: the same
+ALTER TABLE big_keys ALTER COLUMN id SET STORAGE EXTERNAL;
+INSERT INTO big_keys VALUES (repeat('Schlüssel', 100000));
+SELECT pg_column_compression(id) IS NULL AS not_compressed,
+       shard_key_hash(id) = shard_key_hash(repeat('Schlüssel', 100000)) AS same_hash,
+       shard_for(id) = shard_for(repeat('Schlüssel', 100000)) AS same_server_shard,
+       shard_for(id, 64, 'consistent_hash', 150) = shard_for(repeat('Schlüssel', 100000), 64, 'consistent_hash', 150) AS same_explicit_shard
+FROM big_keys WHERE id LIKE 'Sch%';
 DROP TABLE big_keys;
 
 -- the explicit form inside one query with several shapes: each call site

@@ -16,9 +16,17 @@
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 
+/*
+ * Hash of the key in argument 0.  PG_GETARG_TEXT_PP without its function
+ * call for the usual key: only a compressed or out-of-line key is detoasted.
+ */
 static inline uint64
-text_key_hash(text *key)
+key_arg_hash(FunctionCallInfo fcinfo)
 {
+	struct varlena *key = (struct varlena *) PG_GETARG_POINTER(0);
+
+	if (unlikely(VARATT_IS_COMPRESSED(key) || VARATT_IS_EXTERNAL(key)))
+		key = pg_detoast_datum_packed(key);
 	return key_hash(VARDATA_ANY(key), VARSIZE_ANY_EXHDR(key));
 }
 
@@ -27,10 +35,9 @@ PG_FUNCTION_INFO_V1(shard_for_server);
 Datum
 shard_for_server(PG_FUNCTION_ARGS)
 {
-	text	   *key = PG_GETARG_TEXT_PP(0);
 	const ServerRing *ring = checked_server_ring(fcinfo);
 
-	PG_RETURN_INT32((int32) shape_route(&ring->shape, ring->ring, text_key_hash(key)));
+	PG_RETURN_INT32((int32) shape_route(&ring->shape, ring->ring, key_arg_hash(fcinfo)));
 }
 
 /* What an explicit call site remembers between rows. */
@@ -63,16 +70,19 @@ PG_FUNCTION_INFO_V1(shard_for_explicit);
 Datum
 shard_for_explicit(PG_FUNCTION_ARGS)
 {
-	text	   *key = PG_GETARG_TEXT_PP(0);
-	int32		num_shards = PG_GETARG_INT32(1);
-	text	   *strategy = PG_GETARG_TEXT_PP(2);
-	int32		virtual_nodes = PG_GETARG_INT32(3);
 	ExplicitShape *cache = (ExplicitShape *) fcinfo->flinfo->fn_extra;
+	int32		num_shards;
+	text	   *strategy;
+	int32		virtual_nodes;
 
 	/* the common case: constant shape arguments, resolved on the first row */
 	if (likely(cache != NULL && cache->constant_args &&
 			   (cache->ring == NULL || cache->ring_epoch == ds_ring_cache_epoch)))
-		PG_RETURN_INT32((int32) shape_route(&cache->shape, cache->ring, text_key_hash(key)));
+		PG_RETURN_INT32((int32) shape_route(&cache->shape, cache->ring, key_arg_hash(fcinfo)));
+
+	num_shards = PG_GETARG_INT32(1);
+	strategy = PG_GETARG_TEXT_PP(2);
+	virtual_nodes = PG_GETARG_INT32(3);
 
 	if (unlikely(cache == NULL))
 	{
@@ -90,7 +100,7 @@ shard_for_explicit(PG_FUNCTION_ARGS)
 		(cache->ring != NULL && cache->ring_epoch != ds_ring_cache_epoch))
 		resolve_explicit_shape(cache, strategy, num_shards, virtual_nodes);
 
-	PG_RETURN_INT32((int32) shape_route(&cache->shape, cache->ring, text_key_hash(key)));
+	PG_RETURN_INT32((int32) shape_route(&cache->shape, cache->ring, key_arg_hash(fcinfo)));
 }
 
 /* shard_key_hash(key text): the 64-bit key hash, its bits read as signed. */
@@ -98,5 +108,5 @@ PG_FUNCTION_INFO_V1(shard_key_hash);
 Datum
 shard_key_hash(PG_FUNCTION_ARGS)
 {
-	PG_RETURN_INT64((int64) text_key_hash(PG_GETARG_TEXT_PP(0)));
+	PG_RETURN_INT64((int64) key_arg_hash(fcinfo));
 }
