@@ -257,8 +257,9 @@ buckets_spilled(const Ring *ring, const NaiveRing *naive)
 static void
 test_ring_matches_naive(void)
 {
+	/* small and large bucket lines; 100000 x 3 has 17 shard bits */
 	static const uint32_t shapes[][2] = {{1, 1}, {1, 150}, {2, 1}, {7, 1}, {4, 150}, {64, 150},
-	{100, 10}, {1000, 50}, {4096, 150}};
+	{100, 10}, {1000, 50}, {4096, 150}, {100000, 3}};
 	uint32_t	spilled = 0;
 
 	for (size_t k = 0; k < sizeof(shapes) / sizeof(shapes[0]); k++)

@@ -1,11 +1,12 @@
 /*
  * fuzz_core.c: libFuzzer harness for the pure C routing core.
  *
- * Input: byte 0 picks the strategy, bytes 1-2 the shard count (1..256),
- * byte 3 the virtual nodes (1..64), bytes 4-11 a second hash, the rest the
- * key.  Every input is checked against simple references:
+ * Input: byte 0 picks the strategy, bytes 1-2 the shard count (1..256, or
+ * 1..4096 when byte 0's top bit is set: rings large enough for two-cache-line
+ * bucket lines), byte 3 the virtual nodes (1..64), bytes 4-11 a second hash,
+ * the rest the key.  Every input is checked against simple references:
  *   - key_hash (0xFF folded in place) equals plain SipHash over key || 0xFF;
- *   - the packed ring's lookup equals the plain ring's binary search
+ *   - the ring's lookup equals the plain ring's binary search
  *     (naive_ring.h), for the key's hash, the raw hash and both neighbours of
  *     every point it lands next to;
  *   - range equals min(h / step, N - 1) computed in 128-bit arithmetic;
@@ -131,7 +132,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size < 12)
 		return 0;
 	shape.strategy = (Strategy) (data[0] % STRATEGY_COUNT);
-	shape.num_shards = 1 + ((data[1] | (data[2] << 8)) % 256);
+	shape.num_shards = 1 + ((data[1] | (data[2] << 8)) % (data[0] & 0x80 ? 4096 : 256));
 	shape.virtual_nodes = 1 + data[3] % 64;
 	memcpy(&raw, data + 4, 8);
 	key = data + 12;
