@@ -3,7 +3,7 @@
 #   make && make install      build and install against PG_CONFIG
 #   make test                 every test, on a fresh Debian 12 machine (installs what it needs)
 #   make demo                 a throwaway preloaded cluster routing sample vector rows
-#   make unittest             the pure C core's unit tests, plain and under ASan+UBSan
+#   make unittest             the pure C core's unit tests: plain, ASan+UBSan, scalar (no SSE2)
 
 EXTENSION = dakera_shard
 EXTVERSION = 0.1.0
@@ -26,7 +26,8 @@ REGRESS_OPTS = --inputdir=. --dbname=contrib_regression
 PG_CPPFLAGS = -I$(srcdir)/src
 PG_CFLAGS = -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers
 
-EXTRA_CLEAN = test/core/test_core test/core/test_core_san test/fuzz/fuzz_core test/fuzz/work
+EXTRA_CLEAN = test/core/test_core test/core/test_core_san test/core/test_core_scalar \
+	test/fuzz/fuzz_core test/fuzz/work
 
 # Debian's PostgreSQL 15 first; override with make PG_CONFIG=...
 PG_CONFIG ?= $(firstword $(wildcard /usr/lib/postgresql/15/bin/pg_config) pg_config)
@@ -79,9 +80,14 @@ fuzz: test/fuzz/fuzz_core
 	test/fuzz/fuzz_core -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -print_final_stats=1 \
 		test/fuzz/work test/fuzz/corpus
 
-unittest: test/core/test_core test/core/test_core_san
+# the ring's portable line compare, as CPUs without SSE2 run it
+test/core/test_core_scalar: $(TEST_CORE_DEPS)
+	$(CC) $(CORE_CFLAGS) -U__SSE2__ -o $@ test/core/test_core.c $(CORE_SRCS) -lm
+
+unittest: test/core/test_core test/core/test_core_san test/core/test_core_scalar
 	test/core/test_core ../shared/vectors
 	test/core/test_core_san ../shared/vectors
+	test/core/test_core_scalar ../shared/vectors
 
 test:
 	bash test/run_tests.sh
