@@ -2,7 +2,7 @@
 # run_tests.sh: every test of dakera_shard, from a machine that may have nothing
 # (make test).  Installs what it needs, builds with -Werror, installs the
 # extension, then runs:
-#   1. the pure C core's unit tests, plain, under ASan+UBSan and under valgrind,
+#   1. the pure C core's unit tests, plain, under ASan+UBSan, without SSE2 and under valgrind,
 #      and libFuzzer on the core for FUZZ_SECONDS (60 by default);
 #   2. the pg_regress suites against throwaway clusters of several ring shapes,
 #      preloaded and not;
@@ -38,7 +38,7 @@ record() {  # record NAME STATUS
 
 echo "== core unit tests"
 make -s unittest
-record "core unit tests (plain and ASan+UBSan)" $?
+record "core unit tests (plain, ASan+UBSan, without SSE2)" $?
 echo "== core unit tests under valgrind"
 make -s valgrind
 record "core unit tests under valgrind" $?
