@@ -2,8 +2,9 @@
 # run_tests.sh: every test of dakera_shard, from a machine that may have nothing
 # (make test).  Installs what it needs, builds with -Werror, installs the
 # extension, then runs:
-#   1. the pure C core's unit tests, plain, under ASan+UBSan, without SSE2 and under valgrind,
-#      and libFuzzer on the core for FUZZ_SECONDS (60 by default);
+#   1. the pure C core's unit tests, plain, under ASan+UBSan, without SSE2
+#      and under valgrind, and libFuzzer on the core for FUZZ_SECONDS (60 by
+#      default);
 #   2. the pg_regress suites against throwaway clusters of several ring shapes,
 #      preloaded and not;
 #   3. the script tests in test/scripts (restarts, reloads, dump and restore,
