@@ -5,6 +5,8 @@
 # compared, never absolute times).  Not a test: it asserts nothing.
 #
 #   BENCH_ROUNDS   runs per case (default 5)
+#   BENCH_INSERT_ROUNDS  runs per INSERT case (default 11: the kernel's work
+#                  extending files makes those the noisiest)
 #   BENCH_KEYS     keys routed per query (default 2000000)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -30,7 +32,7 @@ reshape() {  # reshape STRATEGY NUM_SHARDS: restart with that ring and record it
 
 echo "== machine"
 echo "cpu: $(lscpu | sed -n 's/^Model name: *//p' | head -n 1), $(nproc) cores; memory: $(free -g | awk '/^Mem:/ {print $2}') GiB"
-echo "postgres: $("$PG_BIN/postgres" --version); rounds: $ROUNDS; keys per query: $KEYS"
+echo "postgres: $("$PG_BIN/postgres" --version); rounds: $ROUNDS (INSERT: ${BENCH_INSERT_ROUNDS:-11}); keys per query: $KEYS"
 
 psql_script() { "$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 -o /dev/null; }
 psql_script <<SQL
@@ -144,7 +146,7 @@ SQL
 printf "%-34s %9s %9s %9s %9s %9s  %6s  %6s  %6s  %6s\n" "" "plain" "generated" "constant" "filled" "filled 0" \
 	"g/p" "c/p" "f/p" "0/p"
 # each insert starts from empty tables and a checkpoint, so none pays for another's dirty pages
-BENCH_SETUP="TRUNCATE plain_rows, sharded_rows, constant_rows, filled_rows; CHECKPOINT" run_cases "1000000 rows" \
+ROUNDS=${BENCH_INSERT_ROUNDS:-11} BENCH_SETUP="TRUNCATE plain_rows, sharded_rows, constant_rows, filled_rows; CHECKPOINT" run_cases "1000000 rows" \
 	"INSERT INTO plain_rows SELECT id, embedding FROM source" \
 	"INSERT INTO sharded_rows (id, embedding) SELECT id, embedding FROM source" \
 	"INSERT INTO constant_rows (id, embedding) SELECT id, embedding FROM source" \
