@@ -75,7 +75,7 @@ line_words_for(uint64_t n)
 	return n * 128 / 18 <= SMALL_RING_LINE_BYTES ? RING_SMALL_LINE_WORDS : RING_LARGE_LINE_WORDS;
 }
 
-/* B: buckets of about 18 points for lines of 32 words, of 9 for 16 (4 bytes a word over 7.1 a point). */
+/* B: buckets of about 18 points for lines of 32 words, of 9 for 16 (7.1 bytes a point). */
 static uint64_t
 bucket_count(uint64_t n, uint32_t line_words)
 {
@@ -101,28 +101,11 @@ shard_bits_for(uint32_t num_shards)
 	return bits;
 }
 
+/* The ring's array of 4-byte words at offset off: lines, firsts, spills or spilled. */
 static inline uint32_t *
-ring_lines(const Ring *ring)
+ring_words(const Ring *ring, uint64_t off)
 {
-	return (uint32_t *) ((char *) ring + ring->lines_off);
-}
-
-static inline uint32_t *
-ring_firsts(const Ring *ring)
-{
-	return (uint32_t *) ((char *) ring + ring->firsts_off);
-}
-
-static inline uint32_t *
-ring_spills(const Ring *ring)
-{
-	return (uint32_t *) ((char *) ring + ring->spills_off);
-}
-
-static inline uint32_t *
-ring_spilled(const Ring *ring)
-{
-	return (uint32_t *) ((char *) ring + ring->spilled_off);
+	return (uint32_t *) ((char *) ring + off);
 }
 
 /* What spills past full lines: how many buckets, how many points. */
@@ -251,7 +234,7 @@ line_filler(const Ring *ring, uint32_t next_shard)
 static void
 fill_bucket_firsts(Ring *ring, const RingEntry *sorted, uint32_t n)
 {
-	uint32_t   *firsts = ring_firsts(ring);
+	uint32_t   *firsts = ring_words(ring, ring->firsts_off);
 	uint64_t	buckets = ring->num_buckets;
 	uint32_t	p = 0;
 
@@ -268,16 +251,16 @@ fill_bucket_firsts(Ring *ring, const RingEntry *sorted, uint32_t n)
 static void
 fill_lines(Ring *ring, const RingEntry *sorted, uint32_t n)
 {
-	const uint32_t *firsts = ring_firsts(ring);
-	uint32_t   *spills = ring_spills(ring);
-	uint32_t   *spilled = ring_spilled(ring);
+	const uint32_t *firsts = ring_words(ring, ring->firsts_off);
+	uint32_t   *spills = ring_words(ring, ring->spills_off);
+	uint32_t   *spilled = ring_words(ring, ring->spilled_off);
 	uint32_t	line_entries = ring->line_words - 1;
 	uint32_t	spilled_buckets = 0,
 				spilled_points = 0;
 
 	for (uint64_t b = 0; b < ring->num_buckets; b++)
 	{
-		uint32_t   *line = ring_lines(ring) + b * ring->line_words;
+		uint32_t   *line = ring_words(ring, ring->lines_off) + b * ring->line_words;
 		uint32_t	first = firsts[b],
 					count = firsts[b + 1] - first;
 		uint32_t	next_shard = sorted[firsts[b + 1] == n ? 0 : firsts[b + 1]].shard;
@@ -369,7 +352,7 @@ count_below(const uint64_t *points, uint32_t count, uint64_t hash)
 static uint32_t
 spilled_first(const Ring *ring, uint64_t bucket)
 {
-	const uint32_t *spills = ring_spills(ring);
+	const uint32_t *spills = ring_words(ring, ring->spills_off);
 	uint32_t	lo = 0,
 				hi = ring->spilled_buckets;
 
@@ -389,20 +372,23 @@ spilled_first(const Ring *ring, uint64_t bucket)
 static uint32_t
 bucket_point_shard(const Ring *ring, uint64_t bucket, uint32_t k, uint32_t count)
 {
+	const uint32_t *lines = ring_words(ring, ring->lines_off);
 	uint32_t	no_shard = (1u << ring->shard_bits) - 1;
+	uint32_t	line_entries = ring->line_words - 1;
 
 	if (k == count)				/* the next bucket's first word: its first point, or its next */
-		return ring_lines(ring)[(bucket + 1) % ring->num_buckets * ring->line_words] & no_shard;
-	if (k < ring->line_words - 1)
-		return ring_lines(ring)[bucket * ring->line_words + k] & no_shard;
-	return ring_spilled(ring)[spilled_first(ring, bucket) + k - (ring->line_words - 1)];
+		return lines[(bucket + 1) % ring->num_buckets * ring->line_words] & no_shard;
+	if (k < line_entries)
+		return lines[bucket * ring->line_words + k] & no_shard;
+	return ring_words(ring, ring->spilled_off)[spilled_first(ring, bucket) + k - line_entries];
 }
 
 uint32_t
 ring_lookup_exact(const Ring *ring, uint64_t bucket, uint64_t hash)
 {
-	uint32_t	first = ring_firsts(ring)[bucket],
-				count = ring_firsts(ring)[bucket + 1] - first;
+	const uint32_t *firsts = ring_words(ring, ring->firsts_off);
+	uint32_t	first = firsts[bucket],
+				count = firsts[bucket + 1] - first;
 
 	return bucket_point_shard(ring, bucket, count_below(ring_points(ring) + first, count, hash), count);
 }
@@ -410,8 +396,8 @@ ring_lookup_exact(const Ring *ring, uint64_t bucket, uint64_t hash)
 uint32_t
 ring_point_shard(const Ring *ring, uint32_t i)
 {
+	const uint32_t *firsts = ring_words(ring, ring->firsts_off);
 	uint64_t	bucket = bucket_of(ring_points(ring)[i], ring->num_buckets);
-	uint32_t	first = ring_firsts(ring)[bucket];
 
-	return bucket_point_shard(ring, bucket, i - first, ring_firsts(ring)[bucket + 1] - first);
+	return bucket_point_shard(ring, bucket, i - firsts[bucket], firsts[bucket + 1] - firsts[bucket]);
 }
