@@ -6,16 +6,26 @@
 #   make unittest             the pure C core's unit tests: plain, ASan+UBSan, scalar (no SSE2)
 
 EXTENSION = dakera_shard
-EXTVERSION = 0.1.0
+EXTVERSION = 0.2.0
 
 MODULE_big = dakera_shard
-DATA = sql/$(EXTENSION)--$(EXTVERSION).sql
+
+# Install scripts.  Released ones are files in sql/, never edited.  The
+# version in development is built from sql/install/, one file per concern:
+# the fresh install from all of them, the update from the last release from
+# its own head and storage steps plus the same definitions (functions and
+# views are CREATE OR REPLACE), so that each object is written once and the
+# upgrade test can compare both results object by object.
+DATA = sql/$(EXTENSION)--0.1.0.sql
+DATA_built = sql/$(EXTENSION)--$(EXTVERSION).sql sql/$(EXTENSION)--0.1.0--$(EXTVERSION).sql
+FRESH_PIECES = $(patsubst %,sql/install/%.sql,head routing placement storage shape tables reshard privileges record)
+UPDATE_PIECES = $(patsubst %,sql/install/%.sql,0.1.0--0.2.0-head routing placement 0.1.0--0.2.0-storage shape tables reshard privileges)
 CORE_OBJS = src/core/keyhash.o src/core/ring.o src/core/jump.o src/core/shape.o src/core/placement.o \
 	src/core/reshard.o
 OBJS = $(CORE_OBJS) src/dakera_shard.o src/settings.o src/shape_errors.o \
 	src/server_ring.o src/ring_record.o src/ring_cache.o src/routing.o src/shard_batch.o \
-	src/shmem.o src/node_health.o src/shard_placement.o src/shard_tables.o \
-	src/reshard_plan.o
+	src/shmem.o src/node_health.o src/shard_placement.o src/routing_key.o \
+	src/owner_scope.o src/table_route.o src/table_functions.o src/key_encoding.o src/reshard_plan.o
 
 # pg_regress suites (sql/NAME.sql, expected/NAME.out).  These pass against any
 # server; the others need the server set up as test/run_tests.sh does it
@@ -40,6 +50,13 @@ all install installcheck:
 	@echo "Install them with: bash test/deps.sh  (Debian: postgresql-server-dev-15)" >&2
 	@exit 1
 endif
+
+# the scripts of the version in development, from their pieces (after PGXS,
+# so that "all" stays the default goal)
+sql/$(EXTENSION)--$(EXTVERSION).sql: $(FRESH_PIECES)
+	cat $^ > $@
+sql/$(EXTENSION)--0.1.0--$(EXTVERSION).sql: $(UPDATE_PIECES)
+	cat $^ > $@
 
 # PGXS tracks no header dependencies: rebuild every object when a header
 # changes (the ring lookup, for one, is inline in src/core/ring.h)

@@ -9,8 +9,10 @@
 
 #include "postgres.h"
 
+#include "compat.h"
 #include "fmgr.h"
 #include "datatype/timestamp.h"
+#include "mb/pg_wchar.h"
 
 #include "core/keyhash.h"
 #include "core/placement.h"
@@ -23,6 +25,7 @@ extern int	ds_virtual_nodes_setting;
 extern int	ds_replication_factor;
 
 #define MAX_NODES 1024			/* names in dakera_shard.nodes */
+#define NODE_ARRAY_MAX 100		/* nodes of one shard: the largest replication factor */
 
 typedef struct NodeList
 {
@@ -99,6 +102,18 @@ checked_server_ring(FunctionCallInfo fcinfo)
 	if (likely(ds_checked_ring != NULL))
 		return ds_checked_ring;
 	return check_recorded_ring(fcinfo->flinfo->fn_oid);
+}
+
+/* key_encoding.c: the contract hashes a key's UTF-8 bytes, whatever the database's encoding */
+extern uint64 converted_key_hash(const char *data, size_t len);
+
+/* The key hash of text in the database's encoding. */
+static inline uint64
+text_key_hash(const char *data, size_t len)
+{
+	if (likely(GetDatabaseEncoding() == PG_UTF8))
+		return key_hash(data, len);
+	return converted_key_hash(data, len);
 }
 
 /* ring_cache.c: rings of explicit shapes, built once per backend */

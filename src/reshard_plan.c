@@ -11,6 +11,7 @@
 #include "core/reshard.h"
 #include "fmgr.h"
 #include "funcapi.h"
+#include "miscadmin.h"
 #include "utils/builtins.h"
 
 /* A shape from SQL arguments, checked, with its ring when it uses one. */
@@ -31,6 +32,12 @@ shape_from_args(text *strategy, int32 num_shards, int32 virtual_nodes, const Rin
  *                      num_shards, strategy, virtual_nodes): between two shapes.
  * Rows (from_shard, to_shard, fraction), unmoved pairs included.
  */
+static void
+poll_interrupts(void)
+{
+	CHECK_FOR_INTERRUPTS();
+}
+
 PG_FUNCTION_INFO_V1(reshard_plan_fractions);
 Datum
 reshard_plan_fractions(PG_FUNCTION_ARGS)
@@ -55,16 +62,17 @@ reshard_plan_fractions(PG_FUNCTION_ARGS)
 		from = server->shape;
 		from_ring = server->ring;
 	}
-	/* the cache evicts the least recently used of 4: from_ring stays valid */
+	/* the cache keeps every ring this statement uses: from_ring stays valid */
 	to = shape_from_args(PG_GETARG_TEXT_PP(t + 1), PG_GETARG_INT32(t), PG_GETARG_INT32(t + 2), &to_ring);
 
+	reshard_poll_hook = poll_interrupts;
 	bound = plan_moves_bound(&from, from_ring, &to, to_ring);
 	if (bound > RESHARD_MAX_PAIRS)
 		ereport(ERROR,
 				errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				errmsg("a plan from %s to %s would have %llu shard pairs",
 					   shape_describe(&from), shape_describe(&to), (unsigned long long) bound),
-				errdetail("jump pairs every shard of one shape with every shard of the other; the limit is %d pairs.",
+				errdetail("jump pairs every shard of one shape with every shard of the other, and ring shapes give a pair per arc; the limit is %d pairs.",
 						  RESHARD_MAX_PAIRS),
 				errhint("Plan with fewer shards, or against a consistent_hash or range shape on both sides."));
 	moves = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(MoveFraction) * Max(bound, 1));

@@ -2,39 +2,49 @@
  * ring_cache.c: consistent-hash rings of explicit shapes, built once per
  * backend and reused by every later call.
  *
- * Design: a handful of rings in TopMemoryContext, least recently built first
- * out.  A ring of the server's own shape is never built again: the server's
- * ring (shared or local) serves it.  Call sites keep a ring pointer between
- * rows; the epoch, bumped whenever a ring is freed, tells them to look again.
+ * Design: rings in TopMemoryContext, least recently used first out, within
+ * a budget of RING_CACHE_KEEP rings and RING_CACHE_BUDGET bytes.  A ring
+ * used by the statement under way is never evicted, whatever the budget: a
+ * query that routes with K shapes builds each of its K rings once, not once
+ * per row (call sites keep their ring pointer between rows, and would
+ * otherwise evict each other's rings in turn).  The budget is enforced when
+ * a later statement needs a ring.  A ring of the server's own shape is never
+ * built again: the server's ring (shared or local) serves it.  The epoch,
+ * bumped whenever a ring is freed, tells call sites to look again.
  */
 #include "dakera_shard.h"
 
+#include "access/xact.h"
 #include "utils/memutils.h"
 
-#define RING_CACHE_SLOTS 4
+#define RING_CACHE_KEEP 8
+#define RING_CACHE_BUDGET ((Size) 256 * 1024 * 1024)
 
 typedef struct CachedRing
 {
 	uint32		num_shards;
 	uint32		virtual_nodes;
 	uint64		last_used;
+	TimestampTz statement;		/* start of the last statement that used it */
+	Size		bytes;
 	Ring	   *ring;
 } CachedRing;
 
-static CachedRing slots[RING_CACHE_SLOTS];
+static CachedRing *rings = NULL;
+static int	ring_count = 0;
+static int	ring_capacity = 0;
 static uint64 use_clock = 0;
 uint64		ds_ring_cache_epoch = 1;
 
 static Ring *
-build_local_ring(uint32 num_shards, uint32 virtual_nodes)
+build_local_ring(const Shape *shape, Size bytes)
 {
-	Shape		shape = {STRATEGY_CONSISTENT_HASH, num_shards, virtual_nodes};
-	void	   *block = MemoryContextAllocHuge(TopMemoryContext, ring_block_size(&shape));
+	void	   *block = MemoryContextAllocHuge(TopMemoryContext, bytes);
 	Ring	   *ring = NULL;
 
 	PG_TRY();
 	{
-		ring = build_ring_into(block, &shape);
+		ring = build_ring_into(block, shape);
 	}
 	PG_CATCH();
 	{
@@ -45,38 +55,77 @@ build_local_ring(uint32 num_shards, uint32 virtual_nodes)
 	return ring;
 }
 
+static Size
+cached_bytes(void)
+{
+	Size		total = 0;
+
+	for (int i = 0; i < ring_count; i++)
+		total += rings[i].bytes;
+	return total;
+}
+
+/* Evict rings no statement under way uses, oldest first, until within budget. */
+static void
+evict_to_budget(Size incoming, TimestampTz now)
+{
+	while (ring_count >= RING_CACHE_KEEP || cached_bytes() + incoming > RING_CACHE_BUDGET)
+	{
+		int			victim = -1;
+
+		for (int i = 0; i < ring_count; i++)
+			if (rings[i].statement != now &&
+				(victim < 0 || rings[i].last_used < rings[victim].last_used))
+				victim = i;
+		if (victim < 0)
+			return;				/* all in use by this statement: keep them */
+		pfree(rings[victim].ring);
+		rings[victim] = rings[--ring_count];
+		ds_ring_cache_epoch++;	/* pointers kept by call sites may dangle now */
+	}
+}
+
 const Ring *
 ring_cache_get(uint32 num_shards, uint32 virtual_nodes, uint64 *ring_epoch)
 {
 	const ServerRing *server = server_ring_if_built();
-	CachedRing *victim = &slots[0];
+	TimestampTz now = GetCurrentStatementStartTimestamp();
+	Shape		shape = {STRATEGY_CONSISTENT_HASH, num_shards, virtual_nodes};
+	CachedRing *slot;
+	Size		bytes;
 
-	*ring_epoch = ds_ring_cache_epoch;
 	if (server != NULL && server->ring != NULL && server->shape.num_shards == num_shards &&
 		server->shape.virtual_nodes == virtual_nodes)
+	{
+		*ring_epoch = ds_ring_cache_epoch;
 		return server->ring;
-
-	for (int i = 0; i < RING_CACHE_SLOTS; i++)
-	{
-		if (slots[i].ring != NULL && slots[i].num_shards == num_shards &&
-			slots[i].virtual_nodes == virtual_nodes)
+	}
+	for (int i = 0; i < ring_count; i++)
+		if (rings[i].num_shards == num_shards && rings[i].virtual_nodes == virtual_nodes)
 		{
-			slots[i].last_used = ++use_clock;
-			return slots[i].ring;
+			rings[i].last_used = ++use_clock;
+			rings[i].statement = now;
+			*ring_epoch = ds_ring_cache_epoch;
+			return rings[i].ring;
 		}
-		if (slots[i].last_used < victim->last_used)
-			victim = &slots[i];
-	}
 
-	if (victim->ring != NULL)
+	bytes = ring_block_size(&shape);	/* sizing hashes the points: once */
+	evict_to_budget(bytes, now);
+	if (ring_count == ring_capacity)
 	{
-		pfree(victim->ring);
-		victim->ring = NULL;
-		*ring_epoch = ++ds_ring_cache_epoch;	/* pointers kept by call sites may dangle now */
+		ring_capacity = Max(RING_CACHE_KEEP, ring_capacity * 2);
+		rings = rings == NULL ?
+			MemoryContextAlloc(TopMemoryContext, sizeof(CachedRing) * ring_capacity) :
+			repalloc(rings, sizeof(CachedRing) * ring_capacity);
 	}
-	victim->ring = build_local_ring(num_shards, virtual_nodes);
-	victim->num_shards = num_shards;
-	victim->virtual_nodes = virtual_nodes;
-	victim->last_used = ++use_clock;
-	return victim->ring;
+	slot = &rings[ring_count];
+	slot->ring = build_local_ring(&shape, bytes);
+	slot->num_shards = num_shards;
+	slot->virtual_nodes = virtual_nodes;
+	slot->bytes = bytes;
+	slot->last_used = ++use_clock;
+	slot->statement = now;
+	ring_count++;
+	*ring_epoch = ds_ring_cache_epoch;
+	return slot->ring;
 }

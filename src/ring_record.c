@@ -11,8 +11,9 @@
  * both if they route differently; after that the check costs one pointer
  * test.  The table is found in the schema of the calling function, which is
  * the extension's.  A statement trigger on the table sends a relcache invalidation for
- * it, and our relcache callback drops the cached verdict in every backend, so
- * a new record is seen at the next transaction everywhere.
+ * it, and our relcache callback drops the cached verdict (and the cached
+ * plans) in every backend, so a new record is seen at the next transaction
+ * everywhere, by prepared statements too.
  */
 #include "dakera_shard.h"
 
@@ -28,6 +29,7 @@
 #include "utils/builtins.h"
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
+#include "utils/plancache.h"
 #include "utils/rel.h"
 #include "utils/timestamp.h"
 
@@ -51,11 +53,19 @@ const ServerRing *ds_checked_ring = NULL;
 static Oid	record_relid = InvalidOid;
 static bool callback_registered = false;
 
+/*
+ * The record changed (or every relcache entry was dropped): check again at
+ * the next call, and drop this backend's cached plans, since a plan may hold
+ * shard_for(text) of a constant folded under the old verdict (a prepared
+ * statement, a PL/pgSQL plan); replanned, it calls shard_for again.
+ */
 static void
 record_changed(Datum arg, Oid relid)
 {
 	if (relid == InvalidOid || relid == record_relid)
 	{
+		if (ds_checked_ring != NULL)
+			ResetPlanCache();
 		ds_checked_ring = NULL;
 		record_relid = InvalidOid;
 	}

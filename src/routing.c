@@ -27,7 +27,7 @@ key_arg_hash(FunctionCallInfo fcinfo)
 
 	if (unlikely(VARATT_IS_COMPRESSED(key) || VARATT_IS_EXTERNAL(key)))
 		key = pg_detoast_datum_packed(key);
-	return key_hash(VARDATA_ANY(key), VARSIZE_ANY_EXHDR(key));
+	return text_key_hash(VARDATA_ANY(key), VARSIZE_ANY_EXHDR(key));
 }
 
 /* shard_for(key text): the key's shard under the server's ring. */

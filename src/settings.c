@@ -191,7 +191,7 @@ define_placement_settings(void)
 							   check_nodes, assign_nodes, NULL);
 	DefineCustomIntVariable("dakera_shard.replication_factor",
 							"Number of nodes that serve each shard, primary included.",
-							NULL, &ds_replication_factor, 2, 1, 100,
+							NULL, &ds_replication_factor, 2, 1, NODE_ARRAY_MAX,
 							PGC_SIGHUP, 0, NULL, NULL, NULL);
 	DefineCustomStringVariable("dakera_shard.local_node",
 							   "Name of this server among the nodes.",

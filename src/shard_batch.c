@@ -85,7 +85,7 @@ route_keys(const ServerRing *ring, ArrayType *array, int nkeys, uint32 *shards)
 		const char *key = next_key(&cursor, &bytes);
 
 		shards[i] = shape_route(&ring->shape, ring->ring,
-								key_hash(VARDATA_ANY(key), VARSIZE_ANY_EXHDR(key)));
+								text_key_hash(VARDATA_ANY(key), VARSIZE_ANY_EXHDR(key)));
 	}
 }
 

@@ -23,6 +23,7 @@
 #include "funcapi.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
@@ -113,7 +114,7 @@ static void
 computed_placement(Placement *p, uint32 shard, const char *const *names, int num_names,
 				   int replication_factor)
 {
-	uint32		index[100];		/* replication_factor <= 100 */
+	uint32		index[NODE_ARRAY_MAX];	/* replication_factor <= NODE_ARRAY_MAX */
 
 	p->registered = false;
 	if (num_names == 0)
@@ -288,7 +289,7 @@ shard_assignment(PG_FUNCTION_ARGS)
 	text	   *key = PG_GETARG_TEXT_PP(0);
 	const ServerRing *ring = checked_server_ring(fcinfo);
 	uint32		shard = shape_route(&ring->shape, ring->ring,
-									key_hash(VARDATA_ANY(key), VARSIZE_ANY_EXHDR(key)));
+									text_key_hash(VARDATA_ANY(key), VARSIZE_ANY_EXHDR(key)));
 	Registrations *regs = cached_registrations(fcinfo);
 	HealthSnapshot *health = node_health_snapshot();
 	TupleDesc	tupdesc;
@@ -308,52 +309,106 @@ shard_assignment(PG_FUNCTION_ARGS)
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
 }
 
+/* What is wrong with a list of node names, for an error or for valid_node_ids(). */
+typedef struct NodeArrayProblem
+{
+	int			sqlerrcode;		/* 0: nothing is wrong */
+	char	   *message;
+	char	   *hint;
+} NodeArrayProblem;
+
 /*
- * Node names from a text[]: one dimension, at least one, no NULL, each
- * acceptable (node_name_problem) and distinct.  what names the argument.
+ * Node names from a text[]: one dimension, 1 to NODE_ARRAY_MAX of them, no
+ * NULL, each acceptable (node_name_problem) and distinct.  what names the
+ * argument in messages.  Returns the names, or NULL with *problem set.
  */
 static char **
-checked_node_array(ArrayType *array, const char *what, int *count)
+node_array_names(ArrayType *array, const char *what, int *count, NodeArrayProblem *problem)
 {
 	Datum	   *elems;
 	bool	   *nulls;
 	char	  **names;
 
+	memset(problem, 0, sizeof(NodeArrayProblem));
 	if (ARR_NDIM(array) > 1)
-		ereport(ERROR,
-				errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
-				errmsg("%s must be a one-dimensional array", what));
+	{
+		problem->sqlerrcode = ERRCODE_ARRAY_SUBSCRIPT_ERROR;
+		problem->message = psprintf("%s must be a one-dimensional array", what);
+		return NULL;
+	}
 	deconstruct_array(array, TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, count);
-	if (*count == 0)
-		ereport(ERROR,
-				errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				errmsg("%s must name at least one node", what),
-				errhint("Name at least one node, primary first."));
+	if (*count == 0 || *count > NODE_ARRAY_MAX)
+	{
+		problem->sqlerrcode = ERRCODE_INVALID_PARAMETER_VALUE;
+		problem->message = *count == 0 ? psprintf("%s must name at least one node", what) :
+			psprintf("%s names %d nodes; at most %d serve a shard", what, *count, NODE_ARRAY_MAX);
+		problem->hint = "Name at least one node, primary first.";
+		return NULL;
+	}
 	names = palloc(sizeof(char *) * *count);
 	for (int i = 0; i < *count; i++)
 	{
-		const char *problem;
+		const char *bad;
 
 		if (nulls[i])
-			ereport(ERROR,
-					errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-					errmsg("%s must not contain NULL", what));
+		{
+			problem->sqlerrcode = ERRCODE_NULL_VALUE_NOT_ALLOWED;
+			problem->message = psprintf("%s must not contain NULL", what);
+			return NULL;
+		}
 		names[i] = TextDatumGetCString(elems[i]);
-		problem = node_name_problem(names[i], strlen(names[i]));
-		if (problem != NULL)
-			ereport(ERROR,
-					errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					errmsg("node name \"%s\" %s", names[i], problem),
-					errhint("A node name has 1 to %d bytes, no comma and no white space at either end.",
-							NODE_NAME_MAX));
+		bad = node_name_problem(names[i], strlen(names[i]));
+		if (bad != NULL)
+		{
+			problem->sqlerrcode = ERRCODE_INVALID_PARAMETER_VALUE;
+			problem->message = psprintf("node name \"%s\" %s", names[i], bad);
+			problem->hint = psprintf("A node name has 1 to %d bytes, no comma and no white space at either end.",
+									 NODE_NAME_MAX);
+			return NULL;
+		}
 		for (int j = 0; j < i; j++)
 			if (strcmp(names[j], names[i]) == 0)
-				ereport(ERROR,
-						errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-						errmsg("node \"%s\" is listed twice in %s", names[i], what),
-						errhint("A node serves a shard once; list each node once."));
+			{
+				problem->sqlerrcode = ERRCODE_INVALID_PARAMETER_VALUE;
+				problem->message = psprintf("node \"%s\" is listed twice in %s", names[i], what);
+				problem->hint = "A node serves a shard once; list each node once.";
+				return NULL;
+			}
 	}
 	return names;
+}
+
+static char **
+checked_node_array(ArrayType *array, const char *what, int *count)
+{
+	NodeArrayProblem problem;
+	char	  **names = node_array_names(array, what, count, &problem);
+
+	if (names == NULL)
+		ereport(ERROR,
+				errcode(problem.sqlerrcode),
+				errmsg_internal("%s", problem.message),
+				problem.hint ? errhint("%s", problem.hint) : 0);
+	return names;
+}
+
+/* valid_node_ids(text[]): the CHECK constraint of shard_placement. */
+PG_FUNCTION_INFO_V1(valid_node_ids);
+Datum
+valid_node_ids(PG_FUNCTION_ARGS)
+{
+	NodeArrayProblem problem;
+	int			count;
+
+	PG_RETURN_BOOL(node_array_names(PG_GETARG_ARRAYTYPE_P(0), "node_ids", &count, &problem) != NULL);
+}
+
+/* local_node(): dakera_shard.local_node; calling it loads the library, which defines it. */
+PG_FUNCTION_INFO_V1(local_node);
+Datum
+local_node(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_TEXT_P(cstring_to_text(GetConfigOption("dakera_shard.local_node", false, false)));
 }
 
 static void
@@ -369,19 +424,28 @@ check_shard_in_ring(int32 shard)
 						num_shards - 1, num_shards));
 }
 
-/* Run one statement on shard_placement of this extension through SPI. */
+/*
+ * Run one statement on shard_placement of this extension through SPI, with
+ * search_path pinned to pg_catalog, pg_temp so that nothing the caller's
+ * search_path holds can stand in for the functions and operators it names.
+ */
 static uint64
 execute_on_placement(Oid caller_fn, const char *format, int nargs, Oid *types, Datum *values)
 {
 	Oid			nsp = get_func_namespace(caller_fn);
 	char	   *table = quote_qualified_identifier(get_namespace_name(nsp), PLACEMENT_TABLE);
+	int			nest_level = NewGUCNestLevel();
 	uint64		processed;
 
-	SPI_connect();
+	(void) set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
 	if (SPI_execute_with_args(psprintf(format, table), nargs, types, values, NULL, false, 0) < 0)
 		elog(ERROR, "could not update %s", table);
 	processed = SPI_processed;
 	SPI_finish();
+	AtEOXact_GUC(true, nest_level);
 	return processed;
 }
 
@@ -408,9 +472,9 @@ register_shard_nodes(PG_FUNCTION_ARGS)
 	values[0] = Int32GetDatum(shard);
 	values[1] = PointerGetDatum(nodes);
 	execute_on_placement(fcinfo->flinfo->fn_oid,
-						 "INSERT INTO %s (shard_id, node_ids) VALUES ($1, $2) "
+						 "INSERT INTO %s AS p (shard_id, node_ids) VALUES ($1, $2) "
 						 "ON CONFLICT (shard_id) DO UPDATE SET node_ids = excluded.node_ids, "
-						 "registered_at = now(), registered_by = current_user",
+						 "registered_at = pg_catalog.now(), registered_by = CURRENT_USER",
 						 2, types, values);
 	PG_RETURN_VOID();
 }
@@ -424,7 +488,7 @@ unregister_shard_nodes(PG_FUNCTION_ARGS)
 	Datum		values[1] = {PG_GETARG_DATUM(0)};
 
 	PG_RETURN_BOOL(execute_on_placement(fcinfo->flinfo->fn_oid,
-										"DELETE FROM %s WHERE shard_id = $1",
+										"DELETE FROM %s WHERE shard_id OPERATOR(pg_catalog.=) $1",
 										1, types, values) > 0);
 }
 
@@ -450,11 +514,11 @@ rebalance_plan(PG_FUNCTION_ARGS)
 	bool	   *nodes_change = palloc(sizeof(bool) * num_shards);
 	int32		changed = 0;
 
-	if (replication_factor < 1 || replication_factor > 100)
+	if (replication_factor < 1 || replication_factor > NODE_ARRAY_MAX)
 		ereport(ERROR,
 				errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				errmsg("replication_factor %d is out of range", replication_factor),
-				errhint("replication_factor must be between 1 and 100."));
+				errhint("replication_factor must be between 1 and %d.", NODE_ARRAY_MAX));
 	for (uint32 s = 0; s < num_shards; s++)
 	{
 		Placement	now,

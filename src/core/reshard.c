@@ -30,6 +30,17 @@ typedef struct Segment
 	u128		length;
 } Segment;
 
+void		(*reshard_poll_hook) (void) = NULL;
+
+#define POLL_EVERY 65536
+
+static inline void
+poll(size_t step)
+{
+	if (reshard_poll_hook != NULL && step % POLL_EVERY == 0)
+		reshard_poll_hook();
+}
+
 static int
 uses_intervals(const Shape *shape)
 {
@@ -91,6 +102,7 @@ merge_intervals(const Boundary *a, size_t na, const Boundary *b, size_t nb, Segm
 					end_b = boundary_end(b, nb, j),
 					end = end_a < end_b ? end_a : end_b;
 
+		poll(n);
 		out[n++] = (Segment) {a[i].shard, b[j].shard, end - at};
 		at = end;
 		if (end == end_a)
@@ -120,9 +132,9 @@ share(u128 length)
 	return (double) length / (double) HASH_SPACE;
 }
 
-/* Per-shard share of the hash space (1/N each for jump). */
+/* Per-shard share of the hash space (1/N each for jump); sums holds num_shards. */
 static void
-shard_shares(const Shape *shape, const Ring *ring, double *out, Boundary *scratch)
+shard_shares(const Shape *shape, const Ring *ring, double *out, Boundary *scratch, u128 *sums)
 {
 	if (!uses_intervals(shape))
 	{
@@ -132,13 +144,12 @@ shard_shares(const Shape *shape, const Ring *ring, double *out, Boundary *scratc
 	}
 	{
 		size_t		n = shape_boundaries(shape, ring, scratch);
-		u128	   *sums = calloc(shape->num_shards, sizeof(u128));
 
+		memset(sums, 0, sizeof(u128) * shape->num_shards);
 		for (size_t i = 0; i < n; i++)
 			sums[scratch[i].shard] += boundary_end(scratch, n, i) - scratch[i].start;
 		for (uint32_t s = 0; s < shape->num_shards; s++)
 			out[s] = share(sums[s]);
-		free(sums);
 	}
 }
 
@@ -157,7 +168,7 @@ plan_moves_scratch_size(const Shape *from, const Ring *from_ring, const Shape *t
 				nb = boundary_count(to, to_ring);
 
 	return (na + nb) * (sizeof(Boundary) + sizeof(Segment)) +
-		(from->num_shards + to->num_shards) * sizeof(double);
+		(from->num_shards + to->num_shards) * (sizeof(double) + sizeof(u128));
 }
 
 /* jump to jump: keep with probability min/max, else spread uniformly. */
@@ -170,6 +181,7 @@ jump_to_jump(uint32_t n, uint32_t m, MoveFraction *out)
 
 	for (uint32_t a = 0; a < n; a++)
 	{
+		poll(0);
 		if (a < m)
 			out[k++] = (MoveFraction) {a, a, stay};
 		if (m > n)
@@ -193,6 +205,7 @@ plan_moves(const Shape *from, const Ring *from_ring, const Shape *to, const Ring
 	Segment    *seg = (Segment *) (b + nb);
 	double	   *from_share = (double *) (seg + na + nb);
 	double	   *to_share = from_share + from->num_shards;
+	u128	   *sums = (u128 *) (to_share + to->num_shards);
 	size_t		k = 0;
 
 	if (!uses_intervals(from) && !uses_intervals(to))
@@ -201,12 +214,15 @@ plan_moves(const Shape *from, const Ring *from_ring, const Shape *to, const Ring
 	if (!uses_intervals(from) || !uses_intervals(to))
 	{
 		/* jump against intervals: independent, so shares multiply */
-		shard_shares(from, from_ring, from_share, a);
-		shard_shares(to, to_ring, to_share, b);
+		shard_shares(from, from_ring, from_share, a, sums);
+		shard_shares(to, to_ring, to_share, b, sums);
 		for (uint32_t x = 0; x < from->num_shards; x++)
+		{
+			poll(0);
 			for (uint32_t y = 0; y < to->num_shards; y++)
 				if (from_share[x] > 0 && to_share[y] > 0)
 					out[k++] = (MoveFraction) {x, y, from_share[x] * to_share[y]};
+		}
 		return k;
 	}
 

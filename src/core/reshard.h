@@ -25,8 +25,17 @@ typedef struct MoveFraction
 	double		fraction;		/* of all keys, in [0, 1] */
 } MoveFraction;
 
-/* Most (from, to) pairs a plan may have: every pair of two shapes' shards for jump. */
-#define RESHARD_MAX_PAIRS 16777216
+/*
+ * Most (from, to) pairs, or arcs of two rings, a plan may have: it bounds a
+ * plan's memory to about 100 MB (48 bytes an arc of scratch, 16 a pair).
+ */
+#define RESHARD_MAX_PAIRS 2097152
+
+/*
+ * Called every few tens of thousands of steps of a plan, when set: the
+ * PostgreSQL glue checks for interrupts there (query cancel, timeouts).
+ */
+extern void (*reshard_poll_hook) (void);
 
 /*
  * Upper bound on the pairs plan_moves returns for these shapes; compare it with

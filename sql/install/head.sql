@@ -1,0 +1,25 @@
+-- dakera_shard 0.2.0: route vector ids to shards as dakera-engine 0.10.2 does.
+-- Built by the Makefile from sql/install/*.sql; edit those, not this file.
+-- complain if script is sourced in psql, rather than via CREATE EXTENSION
+\echo Use "CREATE EXTENSION dakera_shard" to load this file. \quit
+
+-- The contract hashes a key's UTF-8 bytes: a database whose text has no known
+-- encoding cannot give the engine's shards.
+DO $$
+BEGIN
+    IF pg_catalog.getdatabaseencoding() OPERATOR(pg_catalog.=) 'SQL_ASCII' THEN
+        RAISE EXCEPTION 'dakera_shard cannot be used in a database with encoding SQL_ASCII'
+            USING ERRCODE = 'feature_not_supported',
+                  DETAIL = 'The engine hashes the UTF-8 bytes of a key; SQL_ASCII text has no known encoding to convert from.',
+                  HINT = 'Create the database with ENCODING ''UTF8'' (or another real encoding) and install the extension there.';
+    END IF;
+END
+$$;
+
+-- Internal helpers live apart from the public API; everyone may use them
+-- (the public functions call them as the caller), nobody may create there.
+CREATE SCHEMA dakera_shard_internal;
+COMMENT ON SCHEMA dakera_shard_internal IS
+    'Internal helpers of the dakera_shard extension; not an API.';
+REVOKE ALL ON SCHEMA dakera_shard_internal FROM PUBLIC;
+GRANT USAGE ON SCHEMA dakera_shard_internal TO PUBLIC;

@@ -1,0 +1,28 @@
+
+-- Privileges ---------------------------------------------------------------
+-- Routing and reading are for everyone.  Changing placement, health or the
+-- recorded shape is for superusers and members of dakera_shard_admin, a role
+-- created here if it does not exist (roles belong to the cluster, so DROP
+-- EXTENSION leaves it).
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname OPERATOR(pg_catalog.=) 'dakera_shard_admin') THEN
+        CREATE ROLE dakera_shard_admin NOLOGIN;
+    END IF;
+END
+$$;
+
+REVOKE ALL ON FUNCTION record_shard_ring() FROM PUBLIC;
+REVOKE ALL ON FUNCTION shard_ring_record_changed() FROM PUBLIC;
+REVOKE ALL ON FUNCTION register_shard_nodes(int, text[]) FROM PUBLIC;
+REVOKE ALL ON FUNCTION unregister_shard_nodes(int) FROM PUBLIC;
+REVOKE ALL ON FUNCTION set_node_health(text, bool) FROM PUBLIC;
+REVOKE ALL ON FUNCTION reset_node_health(text) FROM PUBLIC;
+REVOKE ALL ON shard_ring_record, shard_placement FROM PUBLIC;
+GRANT SELECT ON shard_ring_record, shard_placement TO PUBLIC;
+GRANT SELECT ON shard_overview TO PUBLIC;
+
+GRANT EXECUTE ON FUNCTION record_shard_ring(), register_shard_nodes(int, text[]),
+    unregister_shard_nodes(int), set_node_health(text, bool), reset_node_health(text)
+    TO dakera_shard_admin;
+GRANT SELECT, INSERT, UPDATE, DELETE ON shard_ring_record, shard_placement TO dakera_shard_admin;

@@ -1,0 +1,184 @@
+
+-- Tables routed by shard_for ------------------------------------------------
+-- Listing reads expression trees from the catalog and never evaluates them;
+-- measuring scans a table as its owner, security-restricted (README, Security).
+
+CREATE OR REPLACE FUNCTION shard_key_info(rel regclass, shard_column name DEFAULT NULL,
+    OUT num_shards int, OUT server_ring bool, OUT key_column name,
+    OUT strategy text, OUT virtual_nodes int)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'shard_key_info'
+LANGUAGE C STABLE PARALLEL SAFE ROWS 1;
+COMMENT ON FUNCTION shard_key_info(regclass, name) IS
+    'How a table''s partition key (no column) or generated column routes, when it is shard_for applied to a column; no row otherwise.';
+
+CREATE OR REPLACE FUNCTION dakera_shard_internal.routed_tables(
+    OUT rel regclass, OUT shard_column name, OUT num_shards int, OUT server_ring bool,
+    OUT key_column name, OUT strategy text, OUT virtual_nodes int)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'routed_tables'
+LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION dakera_shard_internal.routed_tables() IS
+    'Every table partitioned by shard_for and every generated shard_for column, read from the catalog.';
+
+CREATE OR REPLACE FUNCTION sharded_tables()
+RETURNS TABLE (rel regclass, shard_column name, num_shards int, server_ring bool, key_column name)
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT t.rel, t.shard_column, t.num_shards, t.server_ring, t.key_column
+    FROM dakera_shard_internal.routed_tables() t
+    ORDER BY t.rel::pg_catalog.oid, t.shard_column
+$$;
+COMMENT ON FUNCTION sharded_tables() IS
+    'Every table partitioned by shard_for (shard_column NULL) or with a generated shard_for column, its key and shard count.';
+
+CREATE OR REPLACE FUNCTION dakera_shard_internal.table_routing(rel regclass, shard_column name,
+    OUT shard_column name, OUT key_column name, OUT num_shards int, OUT server_ring bool)
+AS 'MODULE_PATHNAME', 'table_routing'
+LANGUAGE C STABLE;
+COMMENT ON FUNCTION dakera_shard_internal.table_routing(regclass, name) IS
+    'Which column holds a table''s shard ids (NULL: its partition key), its key column and its shard count.';
+
+CREATE OR REPLACE FUNCTION dakera_shard_internal.shard_rows(rel regclass, shard_column name, only_rel bool)
+RETURNS TABLE (shard_id int, rows bigint, bytes bigint)
+AS 'MODULE_PATHNAME', 'shard_rows'
+LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION dakera_shard_internal.shard_rows(regclass, name, bool) IS
+    'Rows and bytes per shard id of a table, scanned as its owner (security-restricted) for a caller who may read it.';
+
+CREATE OR REPLACE FUNCTION dakera_shard_internal.shard_partition_plan(parent regclass,
+    OUT num_shards int, OUT taken int[])
+AS 'MODULE_PATHNAME', 'shard_partition_plan'
+LANGUAGE C STABLE;
+COMMENT ON FUNCTION dakera_shard_internal.shard_partition_plan(regclass) IS
+    'For a table partitioned by LIST (shard_for(...)): its shard count (checked against the limits) and the shards its partitions take.';
+
+CREATE OR REPLACE FUNCTION create_shard_partitions(parent regclass, remote boolean DEFAULT false)
+RETURNS SETOF regclass
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    plan     record;
+    here     text := dakera_shard_internal.local_node();
+    schema   name;
+    base     name;
+    shards   int[];
+    parts    text[];
+    nodes    text[];
+    problems text[] := '{}';
+BEGIN
+    plan := dakera_shard_internal.shard_partition_plan(parent);
+    IF remote AND here = '' THEN
+        RAISE EXCEPTION 'dakera_shard.local_node is not set'
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  HINT = 'Name this server among the nodes: ALTER SYSTEM SET dakera_shard.local_node = ''...''; SELECT pg_reload_conf();';
+    END IF;
+    SELECT n.nspname, c.relname INTO schema, base
+    FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = parent;
+    -- the missing shards, each with its partition's name and, remote, its node
+    SELECT coalesce(array_agg(s ORDER BY s), '{}'),
+           coalesce(array_agg(base || '_shard_' || s ORDER BY s), '{}'),
+           coalesce(array_agg(CASE WHEN remote AND m.primary_node IS DISTINCT FROM here
+                                   THEN m.primary_node END ORDER BY s), '{}')
+    INTO shards, parts, nodes
+    FROM generate_series(0, plan.num_shards - 1) s
+    LEFT JOIN @extschema@.placement_map(plan.num_shards) m ON m.shard_id = s
+    WHERE s <> ALL (plan.taken);
+
+    -- check everything first: names, servers, user mappings, remote tables
+    FOR i IN 1 .. cardinality(shards) LOOP
+        IF octet_length(parts[i]) > 63 THEN
+            problems := problems || format('partition name "%s" is longer than 63 bytes', parts[i]);
+            CONTINUE;
+        END IF;
+        CONTINUE WHEN nodes[i] IS NULL;
+        IF NOT EXISTS (SELECT FROM pg_foreign_server s JOIN pg_foreign_data_wrapper w ON w.oid = s.srvfdw
+                       WHERE s.srvname = nodes[i] AND w.fdwname = 'postgres_fdw') THEN
+            problems := problems || format('shard %s: no postgres_fdw server "%s"', shards[i], nodes[i]);
+        ELSIF NOT EXISTS (SELECT FROM pg_user_mappings u
+                          WHERE u.srvname = nodes[i] AND (u.usename = current_user OR u.usename = 'public')) THEN
+            problems := problems || format('shard %s: no user mapping for "%s" on server "%s"',
+                                           shards[i], current_user, nodes[i]);
+        ELSE
+            -- probe the remote table in a subtransaction that is always rolled back
+            BEGIN
+                EXECUTE format('CREATE FOREIGN TABLE %I.%I PARTITION OF %s FOR VALUES IN (%s) SERVER %I
+                                OPTIONS (schema_name %L, table_name %L)',
+                               schema, parts[i], parent, shards[i], nodes[i], schema, parts[i]);
+                EXECUTE format('SELECT FROM %I.%I LIMIT 1', schema, parts[i]);
+                RAISE SQLSTATE 'DKPRB';
+            EXCEPTION
+                WHEN SQLSTATE 'DKPRB' THEN NULL;
+                WHEN OTHERS THEN
+                    problems := problems || format('shard %s: remote table %I.%I on server "%s": %s',
+                                                   shards[i], schema, parts[i], nodes[i], SQLERRM);
+            END;
+        END IF;
+    END LOOP;
+    IF cardinality(problems) > 0 THEN
+        RAISE EXCEPTION 'cannot create the partitions of %', parent
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  DETAIL = array_to_string(problems, E'\n'),
+                  HINT = 'Nothing was created. Shorten the parent''s name where a partition name is too long; for remote shards create what is missing (postgres_fdw servers named for the nodes, user mappings, the tables on the nodes); then run create_shard_partitions again.';
+    END IF;
+
+    FOR i IN 1 .. cardinality(shards) LOOP
+        IF nodes[i] IS NULL THEN
+            EXECUTE format('CREATE TABLE %I.%I PARTITION OF %s FOR VALUES IN (%s)',
+                           schema, parts[i], parent, shards[i]);
+        ELSE
+            EXECUTE format('CREATE FOREIGN TABLE %I.%I PARTITION OF %s FOR VALUES IN (%s) SERVER %I
+                            OPTIONS (schema_name %L, table_name %L)',
+                           schema, parts[i], parent, shards[i], nodes[i], schema, parts[i]);
+        END IF;
+        RETURN NEXT format('%I.%I', schema, parts[i])::regclass;
+    END LOOP;
+END
+$$;
+COMMENT ON FUNCTION create_shard_partitions(regclass, boolean) IS
+    'Creates the missing LIST partitions of a table partitioned by shard_for, one per shard (remote: postgres_fdw foreign tables on each shard''s primary); returns those it created.';
+
+CREATE OR REPLACE FUNCTION partition_info(rel regclass, shard_column name DEFAULT NULL)
+RETURNS TABLE (shard_id int, node_ids text[], primary_node text,
+               is_healthy bool, vector_count bigint, memory_bytes bigint)
+LANGUAGE sql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    WITH r AS MATERIALIZED (SELECT * FROM dakera_shard_internal.table_routing(rel, shard_column)),
+         c AS (SELECT s.* FROM r, dakera_shard_internal.shard_rows(rel, r.shard_column, false) s),
+         m AS (SELECT p.* FROM r, @extschema@.placement_map(r.num_shards) p)
+    SELECT coalesce(m.shard_id, c.shard_id), m.node_ids, m.primary_node, m.is_healthy,
+           coalesce(c.rows, 0), coalesce(c.bytes, 0)
+    FROM m FULL JOIN c ON c.shard_id = m.shard_id
+    ORDER BY 1
+$$;
+COMMENT ON FUNCTION partition_info(regclass, name) IS
+    'partition_info() with vector_count and memory_bytes measured exactly from a table''s rows by one scan.';
+
+-- Per shard of the server's ring: nodes, health, and the rows and bytes of
+-- every table routed by the server's ring that the caller may read, each row
+-- counted once.  Other sessions' temporary tables cannot be read: left out.
+CREATE VIEW shard_overview WITH (security_invoker = true) AS
+WITH tables AS (
+    SELECT DISTINCT ON (t.rel) t.rel, t.shard_column
+    FROM @extschema@.sharded_tables() t
+    JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) t.rel::pg_catalog.oid
+    WHERE t.server_ring
+      AND (c.relpersistence OPERATOR(pg_catalog.<>) 't' OR c.relnamespace OPERATOR(pg_catalog.=) pg_catalog.pg_my_temp_schema())
+      AND pg_catalog.has_table_privilege(t.rel::pg_catalog.oid, 'SELECT'::pg_catalog.text)
+    ORDER BY t.rel, t.shard_column NULLS FIRST
+), per_table AS (
+    SELECT r.shard_id, r.rows, r.bytes
+    FROM tables t, dakera_shard_internal.shard_rows(t.rel, t.shard_column, true) r
+)
+SELECT m.shard_id, m.node_ids, m.primary_node, m.preferred_node, m.is_healthy,
+       m.registered, coalesce(pg_catalog.sum(p.rows), 0)::pg_catalog.int8 AS rows,
+       coalesce(pg_catalog.sum(p.bytes), 0)::pg_catalog.int8 AS bytes
+FROM @extschema@.placement_map(NULL::pg_catalog.int4) m
+LEFT JOIN per_table p ON p.shard_id OPERATOR(pg_catalog.=) m.shard_id
+GROUP BY 1, 2, 3, 4, 5, 6
+ORDER BY 1;
+COMMENT ON VIEW shard_overview IS
+    'Per shard of the server''s ring: nodes, health, and the rows and bytes of every table routed by it that you may read.';

@@ -1,0 +1,314 @@
+/*
+ * routing_key.c: recognise how a table routes its rows, from the catalog.
+ *
+ * Design: listing and inspecting tables must never run a table owner's code
+ * (the caller may be a superuser and the owner anyone).  So we read the
+ * expression PostgreSQL stored (pg_partitioned_table.partexprs for a LIST
+ * partition key, pg_attrdef.adbin for a stored generated column) as a node
+ * tree and never evaluate, fold or simplify it.  A table is routed by the
+ * extension only when that tree is exactly one of our shard_for functions
+ * (checked by OID membership in the extension and by C symbol) applied to a
+ * column of the table, with at most one built-in cast around the column, and
+ * with constants for the explicit form's shape.  Anything else is not ours.
+ * Because the recognised key contains no user function at all, a scan that
+ * evaluates it runs no user code through the key; other expressions of the
+ * table (triggers, indexes, policies) are the scanner's concern
+ * (owner_scope.c).  Relations are not opened: catalog lookups take no lock
+ * that could wait behind another session's DDL.
+ */
+#include "dakera_shard.h"
+
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "access/stratnum.h"
+#include "access/table.h"
+#include "catalog/dependency.h"
+#include "catalog/pg_attrdef.h"
+#include "catalog/pg_attribute.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_extension.h"
+#include "catalog/pg_language.h"
+#include "catalog/pg_partitioned_table.h"
+#include "catalog/pg_proc.h"
+#include "commands/extension.h"
+#include "nodes/nodeFuncs.h"
+#include "nodes/primnodes.h"
+#include "utils/builtins.h"
+#include "utils/fmgroids.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+#include "utils/syscache.h"
+
+#include "routing_key.h"
+
+/* The schema the extension is installed in (extnamespace of pg_extension). */
+Oid
+extension_schema(void)
+{
+	Relation	rel = table_open(ExtensionRelationId, AccessShareLock);
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tuple;
+	Oid			result = InvalidOid;
+
+	ScanKeyInit(&key, Anum_pg_extension_extname, BTEqualStrategyNumber, F_NAMEEQ,
+				CStringGetDatum("dakera_shard"));
+	scan = systable_beginscan(rel, ExtensionNameIndexId, true, NULL, 1, &key);
+	if (HeapTupleIsValid(tuple = systable_getnext(scan)))
+		result = ((Form_pg_extension) GETSTRUCT(tuple))->extnamespace;
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	if (!OidIsValid(result))
+		ereport(ERROR,
+				errcode(ERRCODE_UNDEFINED_OBJECT),
+				errmsg("extension \"dakera_shard\" is not installed in this database"),
+				errhint("Run CREATE EXTENSION dakera_shard."));
+	return result;
+}
+
+/* Which of our routing functions funcid is: a member of this extension, by C symbol. */
+static RouteFunction
+route_function(Oid funcid)
+{
+	Oid			extension = get_extension_oid("dakera_shard", true);
+	HeapTuple	tuple;
+	RouteFunction result = ROUTE_NONE;
+	bool		isnull;
+	Datum		src;
+
+	if (!OidIsValid(extension) || getExtensionOfObject(ProcedureRelationId, funcid) != extension)
+		return ROUTE_NONE;
+	tuple = SearchSysCache1(PROCOID, ObjectIdGetDatum(funcid));
+	if (!HeapTupleIsValid(tuple))
+		return ROUTE_NONE;
+	if (((Form_pg_proc) GETSTRUCT(tuple))->prolang == ClanguageId)
+	{
+		src = SysCacheGetAttr(PROCOID, tuple, Anum_pg_proc_prosrc, &isnull);
+		if (!isnull)
+		{
+			char	   *symbol = TextDatumGetCString(src);
+
+			if (strcmp(symbol, "shard_for_server") == 0)
+				result = ROUTE_SERVER;
+			else if (strcmp(symbol, "shard_for_explicit") == 0)
+				result = ROUTE_EXPLICIT;
+		}
+	}
+	ReleaseSysCache(tuple);
+	return result;
+}
+
+/* A cast PostgreSQL itself provides: binary, through I/O, or a built-in function. */
+static Node *
+strip_builtin_cast(Node *node)
+{
+	if (node == NULL)
+		return NULL;
+	if (IsA(node, RelabelType))
+		return (Node *) ((RelabelType *) node)->arg;
+	if (IsA(node, CoerceViaIO))
+		return (Node *) ((CoerceViaIO *) node)->arg;
+	if (IsA(node, FuncExpr))
+	{
+		FuncExpr   *f = (FuncExpr *) node;
+
+		if ((f->funcformat == COERCE_EXPLICIT_CAST || f->funcformat == COERCE_IMPLICIT_CAST) &&
+			f->funcid < FirstNormalObjectId && list_length(f->args) >= 1)
+			return (Node *) linitial(f->args);
+	}
+	return node;
+}
+
+/* The column the key argument reads, with at most one built-in cast; 0 if none. */
+static AttrNumber
+key_column(Node *arg)
+{
+	Node	   *inner = strip_builtin_cast(arg);
+
+	if (inner != NULL && IsA(inner, Var) && ((Var *) inner)->varattno > 0 &&
+		((Var *) inner)->varlevelsup == 0)
+		return ((Var *) inner)->varattno;
+	return InvalidAttrNumber;
+}
+
+static bool
+const_int(Node *node, int32 *value)
+{
+	Const	   *c = (Const *) node;
+
+	if (node == NULL || !IsA(node, Const) || c->constisnull || c->consttype != INT4OID)
+		return false;
+	*value = DatumGetInt32(c->constvalue);
+	return true;
+}
+
+static bool
+const_text(Node *node, char **value)
+{
+	Const	   *c = (Const *) node;
+
+	if (node == NULL || !IsA(node, Const) || c->constisnull || c->consttype != TEXTOID)
+		return false;
+	*value = TextDatumGetCString(c->constvalue);
+	return true;
+}
+
+/* The explicit form's shape from its constant arguments; false if any is not a constant. */
+static bool
+explicit_shape(List *args, RoutingKey *key)
+{
+	int32		num_shards,
+				virtual_nodes;
+	char	   *strategy;
+
+	if (list_length(args) != 4 || !const_int(lsecond(args), &num_shards) ||
+		!const_text(lthird(args), &strategy) || !const_int(lfourth(args), &virtual_nodes))
+		return false;
+	key->num_shards = num_shards;
+	key->virtual_nodes = virtual_nodes;
+	key->strategy = strategy_from_name(strategy, strlen(strategy));
+	key->strategy_name = strategy;
+	return true;
+}
+
+/* Recognise expr as our routing of one column; fills key, false if it is not ours. */
+bool
+recognise_routing(Node *expr, RoutingKey *key)
+{
+	FuncExpr   *call;
+	Shape		server;
+
+	memset(key, 0, sizeof(RoutingKey));
+	if (expr == NULL || !IsA(expr, FuncExpr))
+		return false;
+	call = (FuncExpr *) expr;
+	key->function = route_function(call->funcid);
+	if (key->function == ROUTE_NONE || call->args == NIL)
+		return false;
+	key->key_attnum = key_column(linitial(call->args));
+	if (key->key_attnum == InvalidAttrNumber)
+		return false;
+	key->funcid = call->funcid;
+	if (key->function == ROUTE_EXPLICIT)
+		return explicit_shape(call->args, key);
+	server = server_ring()->shape;
+	key->num_shards = (int32) server.num_shards;
+	key->virtual_nodes = (int32) server.virtual_nodes;
+	key->strategy = server.strategy;
+	key->strategy_name = pstrdup(strategy_name(server.strategy));
+	return list_length(call->args) == 1;
+}
+
+/* The stored expression of a LIST partition key of one expression, or NULL. */
+static Node *
+partition_key_expression(Oid relid, char *strategy)
+{
+	HeapTuple	tuple = SearchSysCache1(PARTRELID, ObjectIdGetDatum(relid));
+	Form_pg_partitioned_table form;
+	Node	   *expr = NULL;
+	bool		isnull;
+	Datum		exprs;
+
+	if (!HeapTupleIsValid(tuple))
+		return NULL;
+	form = (Form_pg_partitioned_table) GETSTRUCT(tuple);
+	*strategy = form->partstrat;
+	if (form->partnatts == 1 && form->partattrs.values[0] == 0)
+	{
+		exprs = SysCacheGetAttr(PARTRELID, tuple, Anum_pg_partitioned_table_partexprs, &isnull);
+		if (!isnull)
+		{
+			List	   *list = (List *) stringToNode(TextDatumGetCString(exprs));
+
+			if (list_length(list) == 1)
+				expr = (Node *) linitial(list);
+		}
+	}
+	ReleaseSysCache(tuple);
+	return expr;
+}
+
+/* The routing of a table's partition key (LIST by shard_for); false if it has none. */
+bool
+partition_routing(Oid relid, RoutingKey *key)
+{
+	char		strategy = 0;
+	Node	   *expr = partition_key_expression(relid, &strategy);
+
+	if (expr == NULL || strategy != PARTITION_STRATEGY_LIST || !recognise_routing(expr, key))
+		return false;
+	key->shard_attnum = InvalidAttrNumber;
+	return true;
+}
+
+/* The stored generation expression of a column, or NULL when it is not a stored generated column. */
+static Node *
+generated_expression(Oid relid, AttrNumber attnum)
+{
+	HeapTuple	tuple = SearchSysCache2(ATTNUM, ObjectIdGetDatum(relid), Int16GetDatum(attnum));
+	bool		generated;
+
+	if (!HeapTupleIsValid(tuple))
+		return NULL;
+	generated = ((Form_pg_attribute) GETSTRUCT(tuple))->attgenerated == ATTRIBUTE_GENERATED_STORED &&
+		!((Form_pg_attribute) GETSTRUCT(tuple))->attisdropped;
+	ReleaseSysCache(tuple);
+	if (!generated)
+		return NULL;
+	return stored_column_default(relid, attnum);
+}
+
+/* The routing of a stored generated column; false if it is not our routing. */
+bool
+column_routing(Oid relid, AttrNumber attnum, RoutingKey *key)
+{
+	Node	   *expr = generated_expression(relid, attnum);
+
+	if (expr == NULL || !recognise_routing(expr, key))
+		return false;
+	key->shard_attnum = attnum;
+	return true;
+}
+
+/* pg_attrdef's expression for (relid, attnum), read without opening the relation. */
+Node *
+stored_column_default(Oid relid, AttrNumber attnum)
+{
+	Relation	attrdef = table_open(AttrDefaultRelationId, AccessShareLock);
+	ScanKeyData keys[2];
+	SysScanDesc scan;
+	HeapTuple	tuple;
+	Node	   *expr = NULL;
+
+	ScanKeyInit(&keys[0], Anum_pg_attrdef_adrelid, BTEqualStrategyNumber, F_OIDEQ,
+				ObjectIdGetDatum(relid));
+	ScanKeyInit(&keys[1], Anum_pg_attrdef_adnum, BTEqualStrategyNumber, F_INT2EQ,
+				Int16GetDatum(attnum));
+	scan = systable_beginscan(attrdef, AttrDefaultIndexId, true, NULL, 2, keys);
+	if (HeapTupleIsValid(tuple = systable_getnext(scan)))
+	{
+		bool		isnull;
+		Datum		bin = heap_getattr(tuple, Anum_pg_attrdef_adbin, RelationGetDescr(attrdef), &isnull);
+
+		if (!isnull)
+			expr = stringToNode(TextDatumGetCString(bin));
+	}
+	systable_endscan(scan);
+	table_close(attrdef, AccessShareLock);
+	return expr;
+}
+
+/* The shape a recognised key routes with, or the error that says what is wrong with it. */
+Shape
+routing_shape(const RoutingKey *key)
+{
+	ShapeError	err = shape_check(key->strategy, key->num_shards, key->virtual_nodes);
+	Shape		shape;
+
+	if (err != SHAPE_OK)
+		report_shape_error(err, key->strategy_name, key->num_shards, key->virtual_nodes, false);
+	shape.strategy = (Strategy) key->strategy;
+	shape.num_shards = (uint32) key->num_shards;
+	shape.virtual_nodes = (uint32) key->virtual_nodes;
+	return shape;
+}

@@ -1,0 +1,528 @@
+/*
+ * table_functions.c: the SQL functions that list, measure, verify and
+ * re-shard tables routed by shard_for.
+ *
+ * Design: listing (shard_key_info, routed_tables) reads the catalog only
+ * (routing_key.c) and never opens, scans or evaluates anything of a table.
+ * Measuring, verifying and moving rows scan the table with a query built
+ * from recognised parts (table_route.c), run through SPI as the table's
+ * owner under a security-restricted operation (owner_scope.c), after the
+ * caller's right to read (or, to move rows, to own) the table is checked.
+ */
+#include "dakera_shard.h"
+
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "access/relation.h"
+#include "access/table.h"
+#include "catalog/pg_attrdef.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_inherits.h"
+#include "catalog/pg_partitioned_table.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "funcapi.h"
+#include "lib/stringinfo.h"
+#include "miscadmin.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/datum.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+
+#include "owner_scope.h"
+#include "table_route.h"
+
+static char *
+name_arg(FunctionCallInfo fcinfo, int n)
+{
+	return PG_ARGISNULL(n) ? NULL : pstrdup(NameStr(*PG_GETARG_NAME(n)));
+}
+
+/* Values of one routing as (num_shards, server_ring, key_column, strategy, virtual_nodes). */
+static void
+routing_values(Oid relid, const RoutingKey *key, Datum *values, bool *nulls)
+{
+	values[0] = Int32GetDatum(key->num_shards);
+	values[1] = BoolGetDatum(key->function == ROUTE_SERVER);
+	values[2] = CStringGetDatum(get_attname(relid, key->key_attnum, false));
+	values[2] = DirectFunctionCall1(namein, values[2]);
+	nulls[3] = key->strategy_name == NULL;
+	values[3] = nulls[3] ? (Datum) 0 : CStringGetTextDatum(key->strategy_name);
+	values[4] = Int32GetDatum(key->virtual_nodes);
+}
+
+/*
+ * shard_key_info(rel regclass, shard_column name DEFAULT NULL): for the
+ * table's partition key (no column) or the column's generation expression,
+ * when it is our shard_for applied to a column, its routing; no row otherwise.
+ * The 0.1.0 declaration has the first two columns only.
+ */
+PG_FUNCTION_INFO_V1(shard_key_info);
+Datum
+shard_key_info(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	RoutingKey	key;
+	bool		found = false;
+	Datum		values[5];
+	bool		nulls[5] = {false, false, false, false, false};
+
+	InitMaterializedSRF(fcinfo, 0);
+	if (PG_ARGISNULL(0) || get_rel_relkind(PG_GETARG_OID(0)) == '\0')
+		return (Datum) 0;
+	if (PG_ARGISNULL(1))
+		found = partition_routing(PG_GETARG_OID(0), &key);
+	else
+	{
+		AttrNumber	attnum = get_attnum(PG_GETARG_OID(0), NameStr(*PG_GETARG_NAME(1)));
+
+		if (attnum == InvalidAttrNumber)
+			(void) user_column(PG_GETARG_OID(0), NameStr(*PG_GETARG_NAME(1)));
+		found = attnum > 0 && column_routing(PG_GETARG_OID(0), attnum, &key);
+	}
+	if (found)
+	{
+		routing_values(PG_GETARG_OID(0), &key, values, nulls);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	return (Datum) 0;
+}
+
+/* One row of routed_tables(). */
+static void
+put_routed(ReturnSetInfo *rsinfo, Oid relid, const char *column, const RoutingKey *key)
+{
+	Datum		values[7];
+	bool		nulls[7] = {false};
+
+	values[0] = ObjectIdGetDatum(relid);
+	nulls[1] = column == NULL;
+	values[1] = column ? DirectFunctionCall1(namein, CStringGetDatum(column)) : (Datum) 0;
+	routing_values(relid, key, values + 2, nulls + 2);
+	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+}
+
+static bool
+listed_relation(Oid relid)
+{
+	char		relkind = get_rel_relkind(relid);
+
+	return (relkind == RELKIND_RELATION || relkind == RELKIND_PARTITIONED_TABLE) &&
+		!get_rel_relispartition(relid);
+}
+
+/*
+ * routed_tables(): every table partitioned by our shard_for, and every
+ * stored generated column filled by it, from pg_partitioned_table and
+ * pg_attrdef.  Columns: rel, shard_column, num_shards, server_ring,
+ * key_column, strategy, virtual_nodes.  Partitions are not listed (their
+ * parent is).
+ */
+PG_FUNCTION_INFO_V1(routed_tables);
+Datum
+routed_tables(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	Relation	catalog;
+	SysScanDesc scan;
+	HeapTuple	tuple;
+	RoutingKey	key;
+
+	InitMaterializedSRF(fcinfo, 0);
+	catalog = table_open(PartitionedRelationId, AccessShareLock);
+	scan = systable_beginscan(catalog, InvalidOid, false, NULL, 0, NULL);
+	while (HeapTupleIsValid(tuple = systable_getnext(scan)))
+	{
+		Oid			relid = ((Form_pg_partitioned_table) GETSTRUCT(tuple))->partrelid;
+
+		if (listed_relation(relid) && partition_routing(relid, &key))
+			put_routed(rsinfo, relid, NULL, &key);
+	}
+	systable_endscan(scan);
+	table_close(catalog, AccessShareLock);
+
+	catalog = table_open(AttrDefaultRelationId, AccessShareLock);
+	scan = systable_beginscan(catalog, InvalidOid, false, NULL, 0, NULL);
+	while (HeapTupleIsValid(tuple = systable_getnext(scan)))
+	{
+		Form_pg_attrdef def = (Form_pg_attrdef) GETSTRUCT(tuple);
+
+		CHECK_FOR_INTERRUPTS();
+		if (listed_relation(def->adrelid) && column_routing(def->adrelid, def->adnum, &key))
+			put_routed(rsinfo, def->adrelid, get_attname(def->adrelid, def->adnum, false), &key);
+	}
+	systable_endscan(scan);
+	table_close(catalog, AccessShareLock);
+	return (Datum) 0;
+}
+
+/*
+ * table_routing(rel, shard_column): which column holds the table's shard ids
+ * (NULL: its partition key), its key column, and its shard count; the errors
+ * of partition_info(rel) when it cannot tell.
+ */
+PG_FUNCTION_INFO_V1(table_routing);
+Datum
+table_routing(PG_FUNCTION_ARGS)
+{
+	TableRoute	route;
+	TupleDesc	tupdesc;
+	Datum		values[4];
+	bool		nulls[4] = {false};
+
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+	resolve_table_route(&route, PG_GETARG_OID(0), NULL, name_arg(fcinfo, 1), true);
+	nulls[0] = route.shard_attnum == InvalidAttrNumber;
+	values[0] = nulls[0] ? (Datum) 0 :
+		DirectFunctionCall1(namein, CStringGetDatum(get_attname(route.relid, route.shard_attnum, false)));
+	nulls[1] = route.key_name == NULL;
+	values[1] = nulls[1] ? (Datum) 0 : DirectFunctionCall1(namein, CStringGetDatum(route.key_name));
+	values[2] = Int32GetDatum(route.num_shards);
+	values[3] = BoolGetDatum(route.server_ring);
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
+}
+
+/* Where SPI rows go: a tuplestore, or the first row's datums copied out. */
+typedef struct ScanSink
+{
+	ReturnSetInfo *rsinfo;		/* rows into its tuplestore, when set */
+	MemoryContext cxt;			/* else: the first row, copied here */
+	int			natts;
+	Datum		values[4];
+	bool		nulls[4];
+	bool		got_row;
+} ScanSink;
+
+static void
+sink_rows(ScanSink *sink)
+{
+	for (uint64 r = 0; r < SPI_processed; r++)
+	{
+		HeapTuple	row = SPI_tuptable->vals[r];
+
+		for (int i = 0; i < sink->natts; i++)
+			sink->values[i] = SPI_getbinval(row, SPI_tuptable->tupdesc, i + 1, &sink->nulls[i]);
+		if (sink->rsinfo != NULL)
+			tuplestore_putvalues(sink->rsinfo->setResult, sink->rsinfo->setDesc, sink->values, sink->nulls);
+		else if (!sink->got_row)
+		{
+			MemoryContext old = MemoryContextSwitchTo(sink->cxt);
+
+			for (int i = 0; i < sink->natts; i++)
+			{
+				Form_pg_attribute att = TupleDescAttr(SPI_tuptable->tupdesc, i);
+
+				if (!sink->nulls[i])
+					sink->values[i] = datumCopy(sink->values[i], att->attbyval, att->attlen);
+			}
+			MemoryContextSwitchTo(old);
+			sink->got_row = true;
+			return;
+		}
+	}
+}
+
+/* Run one statement over relid as its owner, security-restricted; rows to sink. */
+static void
+scan_as_owner(Oid relid, TableRight right, const char *sql, int nargs, Oid *types,
+			  Datum *values, bool read_only, ScanSink *sink)
+{
+	OwnerScope	scope;
+
+	sink->cxt = CurrentMemoryContext;
+	owner_scope_enter(&scope, relid, right);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (SPI_execute_with_args(sql, nargs, types, values, NULL, read_only, 0) < 0)
+		elog(ERROR, "could not scan table %s", get_rel_name(relid));
+	sink_rows(sink);
+	SPI_finish();
+	owner_scope_exit(&scope);
+}
+
+/* $1 and $2 of a scan: partition places when partitioned by shard, else empty. */
+static void
+place_args(const TableRoute *route, Oid *types, Datum *values, int32 *unplaced)
+{
+	types[0] = INT4ARRAYOID;
+	types[1] = OIDARRAYOID;
+	*unplaced = -1;
+	if (route->kind == ROUTE_BY_PARTITION)
+		partition_places(route->relid, route->num_shards, &values[0], &values[1], unplaced);
+	else
+	{
+		values[0] = int_list_array(NIL, INT4OID);
+		values[1] = int_list_array(NIL, OIDOID);
+	}
+}
+
+/*
+ * shard_rows(rel, shard_column, only_rel): rows and bytes per shard id the
+ * rows carry (their column, or their partition key's value now).  only_rel
+ * leaves out inheritance children of a plain table (they are listed, and
+ * counted, on their own).
+ */
+PG_FUNCTION_INFO_V1(shard_rows);
+Datum
+shard_rows(PG_FUNCTION_ARGS)
+{
+	Oid			relid = PG_GETARG_OID(0);
+	TableRoute	route;
+	ScanSink	sink = {0};
+	char	   *sql;
+
+	resolve_table_route(&route, relid, NULL, name_arg(fcinfo, 1), false);
+	sql = psprintf("SELECT (%s)::pg_catalog.int4, pg_catalog.count(*), pg_catalog.sum(%s)::pg_catalog.int8 "
+				   "FROM %s%s t GROUP BY 1",
+				   stored_shard_sql(&route), row_bytes_sql(relid),
+				   PG_GETARG_BOOL(2) && get_rel_relkind(relid) == RELKIND_RELATION ? "ONLY " : "",
+				   route.rel_sql);
+	InitMaterializedSRF(fcinfo, 0);
+	sink.rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	sink.natts = 3;
+	scan_as_owner(relid, TABLE_READ, sql, 0, NULL, NULL, true, &sink);
+	return (Datum) 0;
+}
+
+/*
+ * shard_verify(rel, key_column, shard_column DEFAULT NULL): how many rows
+ * carry a shard other than the one their table's routing gives them now,
+ * and up to ten of their keys.  Rows with a NULL key have no shard.
+ */
+PG_FUNCTION_INFO_V1(shard_verify);
+Datum
+shard_verify(PG_FUNCTION_ARGS)
+{
+	Oid			relid = PG_GETARG_OID(0);
+	TableRoute	route;
+	ScanSink	count = {0},
+				sample = {0};
+	Oid			types[2];
+	Datum		args[2];
+	int32		unplaced;
+	char	   *where;
+	TupleDesc	tupdesc;
+	Datum		values[2];
+	bool		nulls[2];
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		PG_RETURN_NULL();
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+	resolve_table_route(&route, relid, name_arg(fcinfo, 1), name_arg(fcinfo, 2), false);
+	place_args(&route, types, args, &unplaced);
+	where = psprintf("FROM %s t WHERE %s IS NOT NULL AND %s", route.rel_sql, route.key_sql,
+					 stale_condition_sql(&route));
+	count.natts = 1;
+	scan_as_owner(relid, TABLE_READ, psprintf("SELECT pg_catalog.count(*) %s", where),
+				  2, types, args, true, &count);
+	sample.natts = 1;
+	scan_as_owner(relid, TABLE_READ,
+				  psprintf("SELECT pg_catalog.array_agg(s.k) FROM (SELECT %s::pg_catalog.text AS k %s "
+						   "ORDER BY 1 LIMIT 10) s", route.key_sql, where),
+				  2, types, args, true, &sample);
+	values[0] = count.values[0];
+	nulls[0] = count.nulls[0];
+	values[1] = sample.values[0];
+	nulls[1] = sample.nulls[0];
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
+}
+
+/* Does any leaf below relid live on another server (a foreign table)? */
+static bool
+has_foreign_partition(Oid relid)
+{
+	ListCell   *lc;
+
+	foreach(lc, find_all_inheritors(relid, NoLock, NULL))
+		if (get_rel_relkind(lfirst_oid(lc)) == RELKIND_FOREIGN_TABLE)
+			return true;
+	return false;
+}
+
+/* The columns an INSERT may set: neither dropped nor generated, comma-separated, with a prefix. */
+static char *
+insertable_columns(Oid relid, const char *prefix)
+{
+	Relation	rel = relation_open(relid, AccessShareLock);
+	TupleDesc	desc = RelationGetDescr(rel);
+	StringInfoData buf;
+
+	initStringInfo(&buf);
+	for (int i = 0; i < desc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, i);
+
+		if (att->attisdropped || att->attgenerated)
+			continue;
+		appendStringInfo(&buf, "%s%s%s", buf.len > 0 ? ", " : "", prefix,
+						 quote_identifier(NameStr(att->attname)));
+	}
+	relation_close(rel, AccessShareLock);
+	return buf.data;
+}
+
+/*
+ * The statement that moves the stale rows among keys b (CTE "keys"): sets a
+ * plain column, recomputes a generated one or moves a row to its partition
+ * with a cross-partition UPDATE; where a partition is a foreign table, which
+ * cannot take a row moved by UPDATE, it deletes the row and inserts it
+ * through the parent, in one statement.
+ */
+static char *
+move_sql(const TableRoute *route, const char *match)
+{
+	const char *key_name = quote_identifier(route->key_name);
+
+	if (route->kind == ROUTE_BY_PLAIN_COLUMN)
+		return psprintf("moved AS (UPDATE %s t SET %s = %s FROM keys b WHERE %s RETURNING 1)",
+						route->rel_sql,
+						quote_identifier(get_attname(route->relid, route->shard_attnum, false)),
+						route->route_sql, match);
+	if (route->kind == ROUTE_BY_PARTITION && has_foreign_partition(route->relid))
+		return psprintf("gone AS (DELETE FROM %s t USING keys b WHERE %s RETURNING %s), "
+						"moved AS (INSERT INTO %s (%s) OVERRIDING SYSTEM VALUE SELECT %s FROM gone g RETURNING 1)",
+						route->rel_sql, match, insertable_columns(route->relid, "t."),
+						route->rel_sql, insertable_columns(route->relid, ""),
+						insertable_columns(route->relid, "g."));
+	return psprintf("moved AS (UPDATE %s t SET %s = t.%s FROM keys b WHERE %s RETURNING 1)",
+					route->rel_sql, key_name, key_name, match);
+}
+
+static void
+check_places(const TableRoute *route, int32 unplaced)
+{
+	if (unplaced >= 0)
+		ereport(ERROR,
+				errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				errmsg("shard %d of table %s has no partition", unplaced, get_rel_name(route->relid)),
+				errhint("Create the missing partitions first: SELECT * FROM create_shard_partitions('%s');",
+						route->rel_sql));
+}
+
+/*
+ * reshard_batch(rel, key_column, shard_column, last_key text, batch_size):
+ * one batch of reshard_table: the next batch_size keys after last_key in the
+ * key type's own order, and the stale rows among them moved.  Returns the
+ * batch's last key (as text), the rows read and the rows moved.
+ */
+PG_FUNCTION_INFO_V1(reshard_batch);
+Datum
+reshard_batch(PG_FUNCTION_ARGS)
+{
+	Oid			relid = PG_GETARG_OID(0);
+	TableRoute	route;
+	ScanSink	sink = {0};
+	Oid			types[4];
+	Datum		args[4];
+	char		arg_nulls[5] = "    ";
+	int32		unplaced;
+	char	   *key_type,
+			   *match,
+			   *sql;
+	TupleDesc	tupdesc;
+	OwnerScope	scope;
+
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+	resolve_table_route(&route, relid, name_arg(fcinfo, 1), name_arg(fcinfo, 2), false);
+	place_args(&route, types, args, &unplaced);
+	check_places(&route, unplaced);
+	key_type = format_type_be_qualified(route.key_type);
+	types[2] = TEXTOID;
+	args[2] = PG_ARGISNULL(3) ? (Datum) 0 : PG_GETARG_DATUM(3);
+	arg_nulls[2] = PG_ARGISNULL(3) ? 'n' : ' ';
+	types[3] = INT4OID;
+	args[3] = PG_GETARG_DATUM(4);
+	match = psprintf("%s %s b.k AND %s", route.key_sql, route.eq_sql, stale_condition_sql(&route));
+	sql = psprintf("WITH batch AS (SELECT %1$s AS k FROM %2$s t WHERE %1$s IS NOT NULL "
+				   "AND ($3::%3$s IS NULL OR %1$s %4$s $3::%3$s) ORDER BY %1$s USING %5$s LIMIT $4), "
+				   "keys AS (SELECT DISTINCT b.k FROM batch b), %6$s "
+				   "SELECT (SELECT b.k::pg_catalog.text FROM batch b ORDER BY b.k USING %4$s LIMIT 1), "
+				   "(SELECT pg_catalog.count(*) FROM batch), (SELECT pg_catalog.count(*) FROM moved)",
+				   route.key_sql, route.rel_sql, key_type, route.gt_sql, route.lt_sql,
+				   move_sql(&route, match));
+	sink.natts = 3;
+	sink.cxt = CurrentMemoryContext;
+	owner_scope_enter(&scope, relid, TABLE_OWN);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (SPI_execute_with_args(sql, 4, types, args, arg_nulls, false, 0) < 0)
+		elog(ERROR, "could not re-shard table %s", get_rel_name(relid));
+	sink_rows(&sink);
+	SPI_finish();
+	owner_scope_exit(&scope);
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, sink.values, sink.nulls)));
+}
+
+/*
+ * reshard_plan(rel, key_column, num_shards, strategy, virtual_nodes): rows
+ * per (shard under the server's ring now, shard under the target ring).
+ * Rows with a NULL key have no shard and are not counted.
+ */
+PG_FUNCTION_INFO_V1(reshard_plan_rows);
+Datum
+reshard_plan_rows(PG_FUNCTION_ARGS)
+{
+	Oid			relid = PG_GETARG_OID(0);
+	TableRoute	route;
+	ScanSink	sink = {0};
+	Oid			types[3] = {INT4OID, TEXTOID, INT4OID};
+	Datum		args[3] = {PG_GETARG_DATUM(2), PG_GETARG_DATUM(3), PG_GETARG_DATUM(4)};
+	char	   *column = name_arg(fcinfo, 1);
+
+	(void) shape_from_sql(PG_GETARG_TEXT_PP(3), PG_GETARG_INT32(2), PG_GETARG_INT32(4));
+	resolve_table_route(&route, relid, column, column, false);
+	InitMaterializedSRF(fcinfo, 0);
+	sink.rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	sink.natts = 3;
+	scan_as_owner(relid, TABLE_READ,
+				  psprintf("SELECT %1$s.shard_for(%2$s::pg_catalog.text), "
+						   "%1$s.shard_for(%2$s::pg_catalog.text, $1, $2, $3), pg_catalog.count(*) "
+						   "FROM %3$s t WHERE %2$s IS NOT NULL GROUP BY 1, 2 ORDER BY 1, 2",
+						   route.ext_schema, route.key_sql, route.rel_sql),
+				  3, types, args, true, &sink);
+	return (Datum) 0;
+}
+
+/* Most partitions create_shard_partitions makes for one table: each takes locks and a file. */
+#define SHARD_PARTITIONS_MAX 1024
+
+/*
+ * shard_partition_plan(parent): for a table partitioned by LIST
+ * (shard_for(...)), its shard count, checked against the shape limits and
+ * SHARD_PARTITIONS_MAX before anything is made, and the shards its
+ * partitions already take.
+ */
+PG_FUNCTION_INFO_V1(shard_partition_plan);
+Datum
+shard_partition_plan(PG_FUNCTION_ARGS)
+{
+	Oid			parent = PG_GETARG_OID(0);
+	RoutingKey	key;
+	TupleDesc	tupdesc;
+	Datum		values[2];
+	bool		nulls[2] = {false, false};
+
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+	if (!partition_routing(parent, &key))
+		ereport(ERROR,
+				errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				errmsg("table %s is not partitioned by LIST (shard_for(...))", get_rel_name(parent)),
+				errhint("Create the table with PARTITION BY LIST (shard_for(id))."));
+	(void) routing_shape(&key);
+	if (key.num_shards > SHARD_PARTITIONS_MAX)
+		ereport(ERROR,
+				errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				errmsg("table %s routes to %d shards; create_shard_partitions makes at most %d partitions",
+					   get_rel_name(parent), key.num_shards, SHARD_PARTITIONS_MAX),
+				errdetail("Each partition is a table with its own locks and files; thousands of them in one transaction exhaust the lock table."),
+				errhint("Partition by shard with at most %d shards, or keep the shard id in a generated column instead.",
+						SHARD_PARTITIONS_MAX));
+	values[0] = Int32GetDatum(key.num_shards);
+	values[1] = int_list_array(taken_shards(parent), INT4OID);
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
+}

@@ -1,0 +1,389 @@
+/*
+ * table_route.c: how one table's rows are judged, as SQL fragments.
+ *
+ * Design: every function that scans a table (partition_info(rel),
+ * shard_verify, reshard_table, reshard_plan(rel)) first resolves the table's
+ * routing from the catalog (routing_key.c) and then builds its query from
+ * those recognised parts only: quoted names, our own shard_for with exact
+ * argument types, constants, and the key type's own btree operators named by
+ * schema (so that ordering, equality and "after the last key" agree for any
+ * key type, citext included, under the pinned search_path).  No text from
+ * the catalog is parsed and no user expression is copied into the query.
+ *
+ * A table is judged by its own routing: a generated column by its own
+ * expression (the explicit form's shape included), a table partitioned by
+ * shard by where its partitions are, and a plain shard column by the server's
+ * ring.  A row whose key is NULL has no shard: it is never stale and never
+ * moved.  A row of a table partitioned by shard is in place when the
+ * top-level partition that holds it (through any sub-partitions) is the one
+ * that takes its shard now, or the DEFAULT partition when none takes it.
+ */
+#include "dakera_shard.h"
+
+#include "access/htup_details.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_inherits.h"
+#include "catalog/pg_operator.h"
+#include "catalog/pg_type.h"
+#include "commands/extension.h"
+#include "lib/stringinfo.h"
+#include "miscadmin.h"
+#include "nodes/parsenodes.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/syscache.h"
+#include "utils/typcache.h"
+
+#include "table_route.h"
+
+/* Number of attributes of a relation, dropped ones included. */
+static int
+relation_natts(Oid relid)
+{
+	HeapTuple	tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	int			natts;
+
+	if (!HeapTupleIsValid(tuple))
+		return 0;
+	natts = ((Form_pg_class) GETSTRUCT(tuple))->relnatts;
+	ReleaseSysCache(tuple);
+	return natts;
+}
+
+/* "schema"."name" of a relation. */
+static char *
+qualified_relation(Oid relid)
+{
+	char	   *name = get_rel_name(relid);
+
+	if (name == NULL)
+		ereport(ERROR,
+				errcode(ERRCODE_UNDEFINED_TABLE),
+				errmsg("relation with OID %u does not exist", relid));
+	return quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)), name);
+}
+
+/* A user column by name, or the error that says it is not there. */
+AttrNumber
+user_column(Oid relid, const char *column)
+{
+	AttrNumber	attnum = get_attnum(relid, column);
+
+	if (attnum <= 0)
+		ereport(ERROR,
+				errcode(ERRCODE_UNDEFINED_COLUMN),
+				errmsg("column \"%s\" of relation \"%s\" does not exist", column, get_rel_name(relid)),
+				attnum < 0 ? errhint("System columns hold no shard ids.") : 0);
+	return attnum;
+}
+
+static char *
+column_sql(Oid relid, AttrNumber attnum)
+{
+	return psprintf("t.%s", quote_identifier(get_attname(relid, attnum, false)));
+}
+
+/* OPERATOR("schema".op) for an operator OID. */
+static char *
+operator_sql(Oid opno)
+{
+	HeapTuple	tuple = SearchSysCache1(OPEROID, ObjectIdGetDatum(opno));
+	char	   *result;
+
+	if (!HeapTupleIsValid(tuple))
+		elog(ERROR, "cache lookup failed for operator %u", opno);
+	result = psprintf("OPERATOR(%s.%s)",
+					  quote_identifier(get_namespace_name(((Form_pg_operator) GETSTRUCT(tuple))->oprnamespace)),
+					  NameStr(((Form_pg_operator) GETSTRUCT(tuple))->oprname));
+	ReleaseSysCache(tuple);
+	return result;
+}
+
+/* The key type's btree operators, or the error that says batches cannot walk it. */
+static void
+key_operators(TableRoute *route)
+{
+	TypeCacheEntry *type = lookup_type_cache(route->key_type,
+											 TYPECACHE_EQ_OPR | TYPECACHE_LT_OPR | TYPECACHE_GT_OPR);
+
+	if (!OidIsValid(type->eq_opr) || !OidIsValid(type->lt_opr) || !OidIsValid(type->gt_opr))
+		ereport(ERROR,
+				errcode(ERRCODE_UNDEFINED_FUNCTION),
+				errmsg("key type %s has no default btree operator class", format_type_be(route->key_type)),
+				errhint("Re-sharding walks the key in order: use a key column whose type can be sorted."));
+	route->eq_sql = operator_sql(type->eq_opr);
+	route->lt_sql = operator_sql(type->lt_opr);
+	route->gt_sql = operator_sql(type->gt_opr);
+}
+
+/* The shard a recognised routing gives the key now, as SQL on alias t. */
+static char *
+routing_sql(const TableRoute *route, const RoutingKey *key)
+{
+	const char *ext = route->ext_schema;
+
+	if (key == NULL || key->function == ROUTE_SERVER)
+		return psprintf("%s.shard_for(%s::pg_catalog.text)", ext, route->key_sql);
+	return psprintf("%s.shard_for(%s::pg_catalog.text, %d, %s::pg_catalog.text, %d)",
+					ext, route->key_sql, key->num_shards,
+					quote_literal_cstr(key->strategy_name), key->virtual_nodes);
+}
+
+static void
+set_key(TableRoute *route, AttrNumber attnum)
+{
+	route->key_attnum = attnum;
+	route->key_type = get_atttype(route->relid, attnum);
+	route->key_sql = column_sql(route->relid, attnum);
+	route->key_name = get_attname(route->relid, attnum, false);
+}
+
+/* The routed key must be the key the caller names, when the caller names one. */
+static void
+check_key_column(const TableRoute *route, const char *key_column)
+{
+	if (key_column != NULL && strcmp(key_column, route->key_name) != 0)
+		ereport(ERROR,
+				errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				errmsg("table %s routes by column \"%s\", not \"%s\"",
+					   get_rel_name(route->relid), route->key_name, key_column),
+				errhint("Name the column that its shard_for expression reads."));
+}
+
+/* The only generated column of relid that our routing fills; error unless exactly one. */
+static AttrNumber
+only_routed_column(Oid relid, RoutingKey *key)
+{
+	int			natts = relation_natts(relid);
+	int			found = 0;
+	AttrNumber	result = InvalidAttrNumber;
+	RoutingKey	candidate;
+
+	for (AttrNumber a = 1; a <= natts; a++)
+		if (column_routing(relid, a, &candidate))
+		{
+			found++;
+			result = a;
+			*key = candidate;
+		}
+	if (found != 1)
+		ereport(ERROR,
+				errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				errmsg("cannot tell which column of %s holds its shard ids", get_rel_name(relid)),
+				errdetail("The table has %d generated columns that call shard_for and is not partitioned by shard_for.", found),
+				errhint("Name the column: partition_info(rel, 'shard_id')."));
+	return result;
+}
+
+/*
+ * Resolve how relid's rows are judged.  shard_column NULL: its partition key
+ * (or, when allow_generated, its one generated routed column); otherwise that
+ * column: generated by our routing, or plain (judged by the server's ring on
+ * key_column).  key_column, when given, must be the routed key.
+ */
+void
+resolve_table_route(TableRoute *route, Oid relid, const char *key_column,
+					const char *shard_column, bool allow_generated)
+{
+	memset(route, 0, sizeof(TableRoute));
+	route->relid = relid;
+	route->rel_sql = qualified_relation(relid);
+	route->ext_schema = pstrdup(quote_identifier(get_namespace_name(extension_schema())));
+	if (shard_column == NULL && partition_routing(relid, &route->key))
+		route->kind = ROUTE_BY_PARTITION;
+	else if (shard_column == NULL && allow_generated)
+	{
+		route->shard_attnum = only_routed_column(relid, &route->key);
+		route->kind = ROUTE_BY_GENERATED;
+	}
+	else if (shard_column == NULL)
+		ereport(ERROR,
+				errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				errmsg("table %s has no shard column to check", get_rel_name(relid)),
+				errhint("Name the column that holds shard ids, or use a table partitioned by LIST (shard_for(...))."));
+	else
+	{
+		route->shard_attnum = user_column(relid, shard_column);
+		route->kind = column_routing(relid, route->shard_attnum, &route->key) ?
+			ROUTE_BY_GENERATED : ROUTE_BY_PLAIN_COLUMN;
+	}
+	if (route->shard_attnum != InvalidAttrNumber)
+		route->shard_sql = column_sql(relid, route->shard_attnum);
+
+	if (route->kind == ROUTE_BY_PLAIN_COLUMN)
+	{
+		Shape		server = server_ring()->shape;
+
+		route->num_shards = (int32) server.num_shards;
+		route->server_ring = true;
+		if (key_column != NULL)
+			set_key(route, user_column(relid, key_column));
+	}
+	else
+	{
+		(void) routing_shape(&route->key);
+		route->num_shards = route->key.num_shards;
+		route->server_ring = route->key.function == ROUTE_SERVER;
+		set_key(route, route->key.key_attnum);
+		check_key_column(route, key_column);
+	}
+	if (route->key_sql != NULL)
+	{
+		route->route_sql = routing_sql(route, route->kind == ROUTE_BY_PLAIN_COLUMN ? NULL : &route->key);
+		key_operators(route);
+	}
+}
+
+/* The shard id a row carries now, as SQL: its column, or its partition key's value. */
+const char *
+stored_shard_sql(const TableRoute *route)
+{
+	return route->kind == ROUTE_BY_PARTITION ? route->route_sql : route->shard_sql;
+}
+
+/*
+ * The condition that a row (alias t, key not NULL) is stale.  For a table
+ * partitioned by shard, $1 and $2 are the arrays of partition_places().
+ */
+char *
+stale_condition_sql(const TableRoute *route)
+{
+	if (route->kind == ROUTE_BY_PARTITION)
+		return psprintf("ROW(%s, t.tableoid) NOT IN (SELECT p.shard, p.leaf FROM "
+						"pg_catalog.unnest($1::pg_catalog.int4[], $2::pg_catalog.oid[]) AS p(shard, leaf))",
+						route->route_sql);
+	return psprintf("%s IS DISTINCT FROM %s", route->shard_sql, route->route_sql);
+}
+
+/* The shards a LIST partition's bound takes; is_default for the DEFAULT partition. */
+static List *
+partition_bound_shards(Oid partition, bool *is_default)
+{
+	HeapTuple	tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(partition));
+	PartitionBoundSpec *spec = NULL;
+	List	   *shards = NIL;
+	bool		isnull;
+	Datum		bound;
+	ListCell   *lc;
+
+	*is_default = false;
+	if (!HeapTupleIsValid(tuple))
+		return NIL;
+	bound = SysCacheGetAttr(RELOID, tuple, Anum_pg_class_relpartbound, &isnull);
+	if (!isnull)
+		spec = (PartitionBoundSpec *) stringToNode(TextDatumGetCString(bound));
+	ReleaseSysCache(tuple);
+	if (spec == NULL || !IsA(spec, PartitionBoundSpec))
+		return NIL;
+	*is_default = spec->is_default;
+	foreach(lc, spec->listdatums)
+	{
+		Const	   *value = lfirst_node(Const, lc);
+
+		if (!value->constisnull && value->consttype == INT4OID)
+			shards = lappend_int(shards, DatumGetInt32(value->constvalue));
+	}
+	return shards;
+}
+
+/*
+ * For each shard 0..num_shards-1, the top-level partition of parent that
+ * takes it (or the DEFAULT one), as (shard, leaf) pairs over every leaf
+ * below that partition.  *unplaced gets a shard no partition takes, or -1.
+ */
+void
+partition_places(Oid parent, int32 num_shards, Datum *shards_array, Datum *leaves_array,
+				 int32 *unplaced)
+{
+	Oid		   *target = palloc0(sizeof(Oid) * num_shards);
+	Oid			default_partition = InvalidOid;
+	List	   *children = find_inheritance_children(parent, NoLock);
+	List	   *shard_list = NIL,
+			   *leaf_list = NIL;
+	ListCell   *lc;
+
+	foreach(lc, children)
+	{
+		Oid			child = lfirst_oid(lc);
+		bool		is_default;
+		ListCell   *v;
+
+		foreach(v, partition_bound_shards(child, &is_default))
+			if (lfirst_int(v) >= 0 && lfirst_int(v) < num_shards)
+				target[lfirst_int(v)] = child;
+		if (is_default)
+			default_partition = child;
+	}
+	*unplaced = -1;
+	for (int32 s = 0; s < num_shards; s++)
+	{
+		Oid			top = OidIsValid(target[s]) ? target[s] : default_partition;
+		ListCell   *leaf;
+
+		CHECK_FOR_INTERRUPTS();
+		if (!OidIsValid(top))
+		{
+			if (*unplaced < 0)
+				*unplaced = s;
+			continue;
+		}
+		foreach(leaf, find_all_inheritors(top, NoLock, NULL))
+		{
+			shard_list = lappend_int(shard_list, s);
+			leaf_list = lappend_oid(leaf_list, lfirst_oid(leaf));
+		}
+	}
+	*shards_array = int_list_array(shard_list, INT4OID);
+	*leaves_array = int_list_array(leaf_list, OIDOID);
+}
+
+/* An int4[] or oid[] from a List of ints or OIDs. */
+Datum
+int_list_array(List *list, Oid element_type)
+{
+	int			n = list_length(list);
+	Datum	   *elems = palloc(sizeof(Datum) * Max(n, 1));
+	int			i = 0;
+	ListCell   *lc;
+
+	foreach(lc, list)
+		elems[i++] = element_type == OIDOID ? ObjectIdGetDatum(lfirst_oid(lc)) : Int32GetDatum(lfirst_int(lc));
+	return PointerGetDatum(construct_array(elems, n, element_type, 4, true, TYPALIGN_INT));
+}
+
+/* The bytes of a row's column values as stored: pg_column_size of each user column. */
+char *
+row_bytes_sql(Oid relid)
+{
+	StringInfoData buf;
+	int			natts = relation_natts(relid);
+
+	initStringInfo(&buf);
+	for (AttrNumber a = 1; a <= natts; a++)
+	{
+		char	   *name = get_attname(relid, a, true);
+
+		if (name == NULL || get_attnum(relid, name) != a)
+			continue;			/* dropped */
+		appendStringInfo(&buf, "%scoalesce(pg_catalog.pg_column_size(t.%s), 0)",
+						 buf.len > 0 ? " + " : "", quote_identifier(name));
+	}
+	return buf.len > 0 ? buf.data : "0";
+}
+
+/* Every shard some partition of parent takes, whatever its name. */
+List *
+taken_shards(Oid parent)
+{
+	List	   *taken = NIL;
+	ListCell   *lc;
+
+	foreach(lc, find_inheritance_children(parent, NoLock))
+	{
+		bool		is_default;
+
+		taken = list_concat(taken, partition_bound_shards(lfirst_oid(lc), &is_default));
+	}
+	return taken;
+}
