@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# pg_build.sh MAJOR: print the pg_config of PostgreSQL MAJOR, building it first
+# when it is not there yet.
+#
+#   15        Debian 12's package (test/deps.sh installs it)
+#   17, 18    the pinned upstream sources in ../shared/deps/, checked against
+#             SHA256SUMS, configured with --enable-tap-tests and installed with
+#             contrib/postgres_fdw under $DAKERA_PG_CACHE/pgMAJOR (outside the
+#             clone, reused by the next run); pgvector 0.8.0 is built into
+#             every version from the same pinned sources
+#
+# Build logs go to $DAKERA_PG_CACHE/pgMAJOR.log; the only line on stdout is
+# the pg_config path.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+major=${1:?usage: pg_build.sh MAJOR}
+deps=../shared/deps
+cache=${DAKERA_PG_CACHE:-/var/cache/dakera_shard}
+
+die() { echo "pg_build: $*" >&2; exit 1; }
+
+checked_tarball() {  # checked_tarball FILE: the path, once its sum matches
+	local file=$1
+	[ -f "$deps/$file" ] || die "$deps/$file is missing (shared/ must sit beside the project root)"
+	(cd "$deps" && grep " $file\$" SHA256SUMS | sha256sum --check --status) ||
+		die "$deps/$file does not match $deps/SHA256SUMS"
+	echo "$deps/$file"
+}
+
+# pgvector into the server that pg_config names, unless it has it already
+build_pgvector() {
+	local pg_config=$1 work
+	[ -f "$("$pg_config" --sharedir)/extension/vector.control" ] && return 0
+	[ -f "$deps/pgvector_0.8.0.orig.tar.gz" ] || return 0
+	work=$(mktemp -d)
+	tar -xzf "$(checked_tarball pgvector_0.8.0.orig.tar.gz)" -C "$work"
+	(cd "$work"/pgvector-* && make -s PG_CONFIG="$pg_config" OPTFLAGS="" && make -s PG_CONFIG="$pg_config" install) \
+		>>"$cache/pgvector.log" 2>&1 || die "pgvector did not build against $pg_config (see $cache/pgvector.log)"
+	rm -rf "$work"
+}
+
+mkdir -p "$cache"
+case "$major" in
+15)
+	pg_config=/usr/lib/postgresql/15/bin/pg_config
+	[ -x "$pg_config" ] || die "PostgreSQL 15 is not installed (run test/deps.sh)"
+	;;
+17 | 18)
+	prefix=$cache/pg$major
+	pg_config=$prefix/bin/pg_config
+	if [ ! -f "$prefix/.complete" ]; then
+		case "$major" in
+		17) tarball=postgresql-17_17.11.orig.tar.bz2 ;;
+		18) tarball=postgresql-18_18.6.orig.tar.bz2 ;;
+		esac
+		src=$(checked_tarball "$tarball")
+		echo "pg_build: building PostgreSQL $major into $prefix (log: $prefix.log)" >&2
+		rm -rf "$prefix" "$prefix.src"
+		mkdir -p "$prefix.src"
+		tar -xjf "$src" -C "$prefix.src" --strip-components=1
+		(
+			cd "$prefix.src"
+			./configure --prefix="$prefix" --enable-tap-tests --without-icu --enable-debug
+			make -j"$(nproc)" -s
+			make -s install
+			make -s -C contrib/postgres_fdw install
+			make -s -C contrib/citext install
+			make -s -C src/test/isolation install
+			make -s -C src/test/perl install
+		) >"$prefix.log" 2>&1 || die "PostgreSQL $major did not build (see $prefix.log)"
+		rm -rf "$prefix.src"
+		touch "$prefix/.complete"
+	fi
+	;;
+*) die "PostgreSQL $major: only 15, 17 and 18 are tested here" ;;
+esac
+build_pgvector "$pg_config"
+echo "$pg_config"
