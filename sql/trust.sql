@@ -159,7 +159,12 @@ CREATE TABLE both_ways (id text NOT NULL, sid int GENERATED ALWAYS AS (shard_for
     PARTITION BY LIST (shard_for(id));
 SELECT count(*) AS created FROM create_shard_partitions('both_ways');
 INSERT INTO both_ways (id) SELECT 'b-' || g FROM generate_series(1, 1150) g;
-GRANT SELECT ON inh, inh_child, both_ways TO trust_reader, trust_admin;
+-- a table whose row-level security hides every row from others
+CREATE TABLE hidden (id text, sid int GENERATED ALWAYS AS (shard_for(id)) STORED);
+INSERT INTO hidden (id) SELECT 'h-' || g FROM generate_series(1, 70) g;
+ALTER TABLE hidden ENABLE ROW LEVEL SECURITY;
+CREATE POLICY nobody ON hidden USING (false);
+GRANT SELECT ON inh, inh_child, both_ways, hidden TO trust_reader, trust_admin;
 -- the overview's rows are the rows there are, for everyone who may read them
 CREATE FUNCTION overview_rows() RETURNS bigint LANGUAGE sql AS $$ SELECT sum(rows)::bigint FROM shard_overview $$;
 CREATE FUNCTION true_rows() RETURNS bigint LANGUAGE sql AS $$
@@ -169,7 +174,12 @@ SELECT overview_rows() = true_rows() AS reader_counts_once, overview_rows();
 RESET ROLE;
 SET ROLE trust_admin;
 SELECT overview_rows() = true_rows() AS admin_counts_once;
+-- measuring as the owner would count rows the policy hides: refused
+SELECT count(*) AS visible FROM hidden;
+SELECT * FROM partition_info('hidden');
 RESET ROLE;
+-- the superuser bypasses the policy, and counts the hidden rows too
+SELECT overview_rows() - true_rows() - (SELECT count(*) FROM sub) AS superuser_sees_hidden;
 SELECT rel, shard_column FROM sharded_tables() WHERE rel::text IN ('inh', 'inh_child', 'both_ways');
 
 -- 6. bounds, resources and errors
@@ -209,7 +219,7 @@ RESET ROLE;
 \set VERBOSITY default
 SELECT count(*) AS shards FROM partition_info();
 
-DROP TABLE jump6, named6, sub, ci, nulls, inh CASCADE;
+DROP TABLE jump6, named6, sub, ci, nulls, inh, hidden CASCADE;
 DROP TABLE both_ways;
 DROP FUNCTION overview_rows(), true_rows();
 DROP SCHEMA s CASCADE;

@@ -159,7 +159,9 @@ COMMENT ON FUNCTION partition_info(regclass, name) IS
 
 -- Per shard of the server's ring: nodes, health, and the rows and bytes of
 -- every table routed by the server's ring that the caller may read, each row
--- counted once.  Other sessions' temporary tables cannot be read: left out.
+-- counted once.  Other sessions' temporary tables cannot be read, and tables
+-- whose row-level security restricts the caller would be counted whole by
+-- their owner: both are left out.
 CREATE VIEW shard_overview WITH (security_invoker = true) AS
 WITH tables AS (
     SELECT DISTINCT ON (t.rel) t.rel, t.shard_column
@@ -168,6 +170,7 @@ WITH tables AS (
     WHERE t.server_ring
       AND (c.relpersistence OPERATOR(pg_catalog.<>) 't' OR c.relnamespace OPERATOR(pg_catalog.=) pg_catalog.pg_my_temp_schema())
       AND pg_catalog.has_table_privilege(t.rel::pg_catalog.oid, 'SELECT'::pg_catalog.text)
+      AND NOT pg_catalog.row_security_active(t.rel::pg_catalog.oid)
     ORDER BY t.rel, t.shard_column NULLS FIRST
 ), per_table AS (
     SELECT r.shard_id, r.rows, r.bytes
