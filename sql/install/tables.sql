@@ -185,3 +185,11 @@ GROUP BY 1, 2, 3, 4, 5, 6
 ORDER BY 1;
 COMMENT ON VIEW shard_overview IS
     'Per shard of the server''s ring: nodes, health, and the rows and bytes of every table routed by it that you may read.';
+COMMENT ON COLUMN shard_overview.shard_id IS 'A shard of the server''s ring.';
+COMMENT ON COLUMN shard_overview.node_ids IS 'Its nodes, primary first.';
+COMMENT ON COLUMN shard_overview.primary_node IS 'Its first node.';
+COMMENT ON COLUMN shard_overview.preferred_node IS 'Its first healthy node.';
+COMMENT ON COLUMN shard_overview.is_healthy IS 'Whether any of its nodes is healthy (NULL: health unknown, not preloaded).';
+COMMENT ON COLUMN shard_overview.registered IS 'Whether its placement is registered rather than computed.';
+COMMENT ON COLUMN shard_overview.rows IS 'Rows of this shard in the tables routed by the server''s ring that you may read.';
+COMMENT ON COLUMN shard_overview.bytes IS 'Bytes of their column values as stored.';
