@@ -33,8 +33,10 @@ OBJS = $(CORE_OBJS) src/dakera_shard.o src/settings.o src/shape_errors.o \
 REGRESS = setup routing server_ring batch errors
 REGRESS_OPTS = --inputdir=. --dbname=contrib_regression
 
-PG_CPPFLAGS = -I$(srcdir)/src
-PG_CFLAGS = -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers
+PG_CPPFLAGS = -I$(srcdir)/src -DDAKERA_SHARD_VERSION='"$(EXTVERSION)"'
+# -fvisibility=hidden: the library exports only its SQL entry points, _PG_init
+# and the magic block (PGXS does this itself from 16; src/compat.h marks them on 15)
+PG_CFLAGS = -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers -fvisibility=hidden
 
 EXTRA_CLEAN = test/core/test_core test/core/test_core_san test/core/test_core_scalar \
 	test/fuzz/fuzz_core test/fuzz/work
