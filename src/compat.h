@@ -14,11 +14,21 @@
 
 #include "fmgr.h"
 #include "utils/acl.h"
+#include "utils/guc.h"
 #include "utils/lsyscache.h"
 
 /* 16 moved the varlena macros (VARDATA_ANY, VARSIZE_ANY_EXHDR, ...) from postgres.h to varatt.h */
 #if PG_VERSION_NUM >= 160000
 #include "varatt.h"
+#endif
+
+/* 16 keeps GUC values and check hooks' extra in its own memory (guc_malloc, guc_free); 15 free()s them */
+#if PG_VERSION_NUM >= 160000
+#define ds_guc_malloc(size) guc_malloc(LOG, (size))
+#define ds_guc_free(ptr) guc_free(ptr)
+#else
+#define ds_guc_malloc(size) malloc(size)
+#define ds_guc_free(ptr) free(ptr)
 #endif
 
 /* 16 replaced pg_class_ownercheck() with the generic object_ownercheck() */
