@@ -7,12 +7,12 @@
 #             create on it (tables with generated shard columns, a table
 #             partitioned by LIST (shard_for(id)) with its partitions, an
 #             expression index, placements, node health, a shape recorded by
-#             a second role that holds dakera_shard_admin, a grant on an
-#             extension function to a third role), used through the 0.1.0
+#             a second role that holds dakera_shard_admin, grants on an
+#             extension function and table to a third role), used through the 0.1.0
 #             declarations while the new library serves them, then
 #             ALTER EXTENSION dakera_shard UPDATE;
 #   fresh     CREATE EXTENSION dakera_shard (the default version), the same
-#             grant.
+#             grants.
 # Then (1) every row, placement, health report and the recorded shape are as
 # they were, and the new functions read them; (2) the extension's objects,
 # read from the catalog, are identical in both databases: every member and
@@ -56,6 +56,7 @@ $node->safe_psql('upgraded', qq{
 	CREATE EXTENSION dakera_shard VERSION '$released';
 	GRANT dakera_shard_admin TO app;
 	GRANT EXECUTE ON FUNCTION public.set_node_health(text, bool) TO ops;
+	GRANT INSERT ON public.shard_placement TO ops;
 	CREATE SCHEMA vec AUTHORIZATION app;
 });
 is($node->safe_psql('upgraded', q{SELECT extversion FROM pg_extension WHERE extname = 'dakera_shard'}),
@@ -163,6 +164,9 @@ for my $what (sort keys %state_sql)
 $node->command_like([ 'pg_dump', '--schema-only', '-d', $node->connstr('upgraded') ],
 	qr/GRANT ALL ON FUNCTION public\.set_node_health\(node text, healthy boolean\) TO ops;/,
 	"after the update: pg_dump carries the user's grant on set_node_health");
+$node->command_like([ 'pg_dump', '--schema-only', '-d', $node->connstr('upgraded') ],
+	qr/GRANT INSERT ON TABLE public\.shard_placement TO ops;/,
+	"after the update: pg_dump carries the user's grant on shard_placement");
 
 # and the new version reads it
 my %new_calls = (
@@ -194,6 +198,7 @@ for my $name (sort keys %new_calls)
 $node->safe_psql('fresh', q{
 	CREATE EXTENSION dakera_shard;
 	GRANT EXECUTE ON FUNCTION public.set_node_health(text, bool) TO ops;
+	GRANT INSERT ON public.shard_placement TO ops;
 });
 
 # One line per (object, property): object NUL property NUL value, newlines
