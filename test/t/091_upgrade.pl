@@ -43,6 +43,13 @@ my $released = '0.1.0';
 chomp(my $current = $node->safe_psql('postgres',
 	q{SELECT default_version FROM pg_available_extensions WHERE name = 'dakera_shard'}));
 isnt($current, $released, "the default version ($current) is not the released $released");
+# from 18 the magic block names the library and its version (src/compat.h)
+if ($node->pg_version >= 18)
+{
+	is($node->safe_psql('postgres',
+			q{SELECT module_name || ' ' || version FROM pg_get_loaded_modules() WHERE file_name = 'dakera_shard.so'}),
+		"dakera_shard $current", 'pg_get_loaded_modules() names the library and its version');
+}
 
 # -- the database on 0.1.0, as users left it ---------------------------------
 
