@@ -18,8 +18,10 @@ MODULE_big = dakera_shard
 # upgrade test can compare both results object by object.
 DATA = sql/$(EXTENSION)--0.1.0.sql
 DATA_built = sql/$(EXTENSION)--$(EXTVERSION).sql sql/$(EXTENSION)--0.1.0--$(EXTVERSION).sql
-FRESH_PIECES = $(patsubst %,sql/install/%.sql,head routing placement storage shape tables reshard privileges record)
-UPDATE_PIECES = $(patsubst %,sql/install/%.sql,0.1.0--0.2.0-head routing placement 0.1.0--0.2.0-storage shape tables reshard privileges)
+FRESH_PIECES = $(patsubst %,sql/install/%.sql,head routing placement storage shape tables reshard privileges \
+	privileges-since-0.1.0 record)
+UPDATE_PIECES = $(patsubst %,sql/install/%.sql,0.1.0--0.2.0-head routing placement 0.1.0--0.2.0-storage shape tables reshard \
+	privileges-since-0.1.0)
 CORE_OBJS = src/core/keyhash.o src/core/ring.o src/core/jump.o src/core/shape.o src/core/placement.o \
 	src/core/reshard.o
 OBJS = $(CORE_OBJS) src/dakera_shard.o src/settings.o src/shape_errors.o \
@@ -33,10 +35,12 @@ OBJS = $(CORE_OBJS) src/dakera_shard.o src/settings.o src/shape_errors.o \
 REGRESS = setup routing server_ring batch errors
 REGRESS_OPTS = --inputdir=. --dbname=contrib_regression
 
-PG_CPPFLAGS = -I$(srcdir)/src
-PG_CFLAGS = -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers
+PG_CPPFLAGS = -I$(srcdir)/src -DDAKERA_SHARD_VERSION='"$(EXTVERSION)"'
+# -fvisibility=hidden: the library exports only its SQL entry points, _PG_init
+# and the magic block (PGXS does this itself from 16; src/compat.h marks them on 15)
+PG_CFLAGS = -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers -fvisibility=hidden
 
-EXTRA_CLEAN = test/core/test_core test/core/test_core_san test/core/test_core_scalar \
+EXTRA_CLEAN = .pg_built_for test/core/test_core test/core/test_core_san test/core/test_core_scalar \
 	test/fuzz/fuzz_core test/fuzz/work
 
 # Debian's PostgreSQL 15 first; override with make PG_CONFIG=...
@@ -61,6 +65,14 @@ sql/$(EXTENSION)--0.1.0--$(EXTVERSION).sql: $(UPDATE_PIECES)
 # PGXS tracks no header dependencies: rebuild every object when a header
 # changes (the ring lookup, for one, is inline in src/core/ring.h)
 $(OBJS): $(wildcard src/*.h src/core/*.h)
+
+# Objects are built for one PostgreSQL: after a build for another
+# (PG_CONFIG=...), rebuild them rather than install a library that the
+# server cannot load.  The stamp changes only when the target does.
+.pg_built_for: FORCE
+	@echo '$(PGXS) $(VERSION)' | cmp -s - $@ || echo '$(PGXS) $(VERSION)' > $@
+$(OBJS) $(OBJS:.o=.bc): .pg_built_for
+.PHONY: FORCE
 
 CORE_SRCS = $(CORE_OBJS:.o=.c)
 CORE_CFLAGS = -std=c99 -O2 -g -Wall -Wextra -Werror -Isrc/core
