@@ -17,9 +17,6 @@ BEGIN
 END
 $$;
 
-COMMENT ON ROLE dakera_shard_admin IS
-    'Members may change dakera_shard placement, node health and the recorded ring shape.';
-
 REVOKE ALL ON FUNCTION record_shard_ring() FROM PUBLIC;
 REVOKE ALL ON FUNCTION shard_ring_record_changed() FROM PUBLIC;
 REVOKE ALL ON FUNCTION register_shard_nodes(int, text[]) FROM PUBLIC;
