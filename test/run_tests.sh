@@ -64,9 +64,9 @@ run_regress() (
 )
 
 preload="shared_preload_libraries = 'dakera_shard'"
-common="setup routing server_ring batch errors"
+common="setup routing server_ring batch errors encoding"
 
-run_regress ring4 "setup routing server_ring batch partition_info generated ring_shape placement tables privileges reshard errors" \
+run_regress ring4 "setup routing server_ring batch partition_info generated ring_shape placement tables privileges reshard trust errors" \
 	"$preload" "dakera_shard.nodes = 'n1, n2, n3'" "dakera_shard.replication_factor = 2"
 record "pg_regress consistent_hash 4 x 150, preloaded" $?
 run_regress modulo100 "$common" "$preload" \
@@ -78,7 +78,7 @@ record "pg_regress range 65536, preloaded" $?
 run_regress jump1000 "$common" "$preload" \
 	"dakera_shard.strategy = jump" "dakera_shard.num_shards = 1000"
 record "pg_regress jump 1000, preloaded" $?
-run_regress ring64_local "$common no_preload" \
+run_regress ring64_local "$common no_preload first_call" \
 	"dakera_shard.strategy = consistent_hash" "dakera_shard.num_shards = 64"
 record "pg_regress consistent_hash 64 x 150, not preloaded (backend-local ring)" $?
 
