@@ -53,6 +53,7 @@ reshape() {  # reshape NUM_SHARDS: restart with that ring and record it
 
 echo "== vectors: k-NN (k = 10) over $ROWS rows of 64 dimensions, HNSW (vector_cosine_ops, m 16,"
 echo "   ef_construction 64, ef_search 40: the defaults), $QUERIES query vectors x $ROUNDS rounds"
+echo "cpu: $(lscpu | sed -n 's/^Model name: *//p' | head -n 1), $(nproc) cores; load average: $(cut -d" " -f1-3 /proc/loadavg)"
 echo "postgres: $("$PG_BIN/postgres" --version); pgvector $(sed -n "s/^default_version = '\(.*\)'/\1/p" "$("$PG_CONFIG" --sharedir)/extension/vector.control")"
 
 # the rows (around 100 topics, as embeddings of a corpus cluster), the query

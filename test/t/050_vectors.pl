@@ -184,7 +184,7 @@ is(sql("SELECT count(*) FROM ($partitions) p"), '8', 'one partition per shard of
 is(sql("SELECT count(*) FROM ($partitions) p JOIN pg_index i ON i.indrelid = p.part
         JOIN pg_class ic ON ic.oid = i.indexrelid JOIN pg_am am ON am.oid = ic.relam WHERE am.amname = 'hnsw'"),
    '8', 'every partition has its HNSW index from the parent');
-is(sql("SELECT stale_rows FROM shard_verify('vectors', 'id')"), '0', 'reshard_table: no stale row left');
+is(sql("SELECT stale_rows FROM shard_verify('vectors', 'id')"), '0', 're-sharded: no stale row left');
 is(sql($misplaced), '0', 'every row in the partition of its shard of 8');
 is(sql("$checksum FROM vectors"), $before, 'count and every bit of every id, embedding and metadata kept (checksum)');
 is(sql("SELECT count(DISTINCT tableoid) FROM vectors"), '8', 'rows in all eight partitions');
@@ -209,7 +209,7 @@ like(sql("SET enable_seqscan = off; EXPLAIN (COSTS OFF) SELECT id FROM $part7
 $plan = sql("SET enable_seqscan = off; EXPLAIN (COSTS OFF) " . $knn->('vectors'));
 is(scalar(() = $plan =~ /Index Scan using \S+_embedding_idx/g), 8, 'the search across shards reads the HNSW index of all eight partitions');
 my $r8 = $recall->();
-cmp_ok($r8, '>=', 0.95, "recall\@10 after the move (8 shards, dead entries of moved rows still in the old graphs): $r8");
+cmp_ok($r8, '>=', 0.95, "recall\@10 after the move (8 shards, before VACUUM): $r8");
 sql("VACUUM vectors");
 my $r8v = $recall->();
 cmp_ok($r8v, '>=', 0.95, "recall\@10 after VACUUM: $r8v");
