@@ -100,7 +100,7 @@ valgrind: test/core/test_core
 	valgrind --quiet --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite \
 		test/core/test_core ../shared/vectors
 
-.PHONY: unittest test demo figures bench fuzz valgrind
+.PHONY: unittest test demo figures bench bench-vectors fuzz valgrind
 
 # libFuzzer for FUZZ_SECONDS from the committed seeds; new inputs go to a
 # scratch directory, never into the repository
@@ -129,3 +129,8 @@ figures:
 
 bench:
 	bash test/bench.sh
+	bash test/bench_vectors.sh
+
+# k-NN and COPY over pgvector rows, sharded vs one table (part of make bench)
+bench-vectors:
+	bash test/bench_vectors.sh
