@@ -40,6 +40,12 @@ LANGUAGE C STABLE;
 COMMENT ON FUNCTION dakera_shard_internal.table_routing(regclass, name) IS
     'Which column holds a table''s shard ids (NULL: its partition key), its key column and its shard count.';
 
+CREATE OR REPLACE FUNCTION dakera_shard_internal.table_readable(rel regclass) RETURNS bool
+AS 'MODULE_PATHNAME', 'table_readable'
+LANGUAGE C STABLE STRICT;
+COMMENT ON FUNCTION dakera_shard_internal.table_readable(regclass) IS
+    'Whether you may measure a table: a table you may SELECT from, in a schema you may use, with user mappings for its foreign tables, and no row-level security hiding rows from you or from its owner.';
+
 CREATE OR REPLACE FUNCTION dakera_shard_internal.shard_rows(rel regclass, shard_column name, only_rel bool)
 RETURNS TABLE (shard_id int, rows bigint, bytes bigint)
 AS 'MODULE_PATHNAME', 'shard_rows'
@@ -159,18 +165,15 @@ COMMENT ON FUNCTION partition_info(regclass, name) IS
 
 -- Per shard of the server's ring: nodes, health, and the rows and bytes of
 -- every table routed by the server's ring that the caller may read, each row
--- counted once.  Other sessions' temporary tables cannot be read, and tables
--- whose row-level security restricts the caller would be counted whole by
--- their owner: both are left out.
+-- counted once.  Tables the caller may not measure (table_readable: other
+-- sessions' temporary tables, no SELECT or schema USAGE, no user mapping for
+-- a foreign table, row-level security in the way) are left out.
 CREATE VIEW shard_overview WITH (security_invoker = true) AS
 WITH tables AS (
     SELECT DISTINCT ON (t.rel) t.rel, t.shard_column
     FROM @extschema@.sharded_tables() t
-    JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) t.rel::pg_catalog.oid
     WHERE t.server_ring
-      AND (c.relpersistence OPERATOR(pg_catalog.<>) 't' OR c.relnamespace OPERATOR(pg_catalog.=) pg_catalog.pg_my_temp_schema())
-      AND pg_catalog.has_table_privilege(t.rel::pg_catalog.oid, 'SELECT'::pg_catalog.text)
-      AND NOT pg_catalog.row_security_active(t.rel::pg_catalog.oid)
+      AND dakera_shard_internal.table_readable(t.rel)
     ORDER BY t.rel, t.shard_column NULLS FIRST
 ), per_table AS (
     SELECT r.shard_id, r.rows, r.bytes
