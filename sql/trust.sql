@@ -220,6 +220,21 @@ RESET ROLE;
 SELECT count(*) AS shards FROM partition_info();
 
 -- 7. a second review's findings
+-- create_shard_partitions copies the parent's indexes, whose expressions
+-- PostgreSQL folds: the partitions are made as the parent's owner
+SET ROLE trust_owner;
+CREATE TABLE s.docs (id text NOT NULL, n int) PARTITION BY LIST (public.shard_for(id));
+CREATE INDEX ON s.docs ((n + s.c(1)));
+CREATE INDEX ON s.docs (n) WHERE n > s.c(2);
+RESET ROLE;
+SELECT * FROM create_shard_partitions('s.docs');
+SELECT c.relname, pg_get_userbyid(c.relowner) AS owner
+FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 's.docs'::regclass ORDER BY 1;
+SELECT rolsuper AS owner_became_superuser FROM pg_roles WHERE rolname = 'trust_owner';
+-- and only by whoever may: the parent's owner (or a superuser)
+SET ROLE trust_reader;
+SELECT * FROM create_shard_partitions('s.docs');
+RESET ROLE;
 -- a shape from a PL/pgSQL variable is read on every call, not once
 CREATE FUNCTION route_by(k text, n int, strategy text) RETURNS int LANGUAGE plpgsql IMMUTABLE AS $$
 BEGIN RETURN shard_for(k, n, strategy); END $$;

@@ -516,6 +516,9 @@ shard_partition_plan(PG_FUNCTION_ARGS)
 
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "return type must be a row type");
+	/* partitions are created as the parent's owner: only the owner (or a superuser) may ask */
+	if (!ds_owns_relation(parent, GetUserId()))
+		aclcheck_error(ACLCHECK_NOT_OWNER, OBJECT_TABLE, get_rel_name(parent));
 	if (!partition_routing(parent, &key))
 		ereport(ERROR,
 				errcode(ERRCODE_WRONG_OBJECT_TYPE),
