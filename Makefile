@@ -18,14 +18,15 @@ MODULE_big = dakera_shard
 # upgrade test can compare both results object by object.
 DATA = sql/$(EXTENSION)--0.1.0.sql
 DATA_built = sql/$(EXTENSION)--$(EXTVERSION).sql sql/$(EXTENSION)--0.1.0--$(EXTVERSION).sql
-FRESH_PIECES = $(patsubst %,sql/install/%.sql,head routing placement storage shape tables reshard privileges record)
-UPDATE_PIECES = $(patsubst %,sql/install/%.sql,0.1.0--0.2.0-head routing placement 0.1.0--0.2.0-storage shape tables reshard privileges)
+FRESH_PIECES = $(patsubst %,sql/install/%.sql,head routing placement storage shape tables reshard hash_ops privileges record)
+UPDATE_PIECES = $(patsubst %,sql/install/%.sql,0.1.0--0.2.0-head routing placement 0.1.0--0.2.0-storage shape tables reshard hash_ops privileges)
 CORE_OBJS = src/core/keyhash.o src/core/ring.o src/core/jump.o src/core/shape.o src/core/placement.o \
 	src/core/reshard.o
 OBJS = $(CORE_OBJS) src/dakera_shard.o src/settings.o src/shape_errors.o \
 	src/server_ring.o src/ring_record.o src/ring_cache.o src/routing.o src/shard_batch.o \
 	src/shmem.o src/node_health.o src/shard_placement.o src/routing_key.o \
-	src/owner_scope.o src/table_route.o src/table_functions.o src/key_encoding.o src/reshard_plan.o
+	src/owner_scope.o src/table_route.o src/table_functions.o src/key_encoding.o src/reshard_plan.o \
+	src/shard_hash_ops.o src/hash_partitions.o
 
 # pg_regress suites (sql/NAME.sql, expected/NAME.out).  These pass against any
 # server; the others need the server set up as test/run_tests.sh does it

@@ -39,6 +39,7 @@
 #include "utils/rel.h"
 #include "utils/syscache.h"
 
+#include "hash_partitions.h"
 #include "routing_key.h"
 
 /* The schema the extension is installed in (extnamespace of pg_extension). */
@@ -233,8 +234,11 @@ bool
 partition_routing(Oid relid, RoutingKey *key)
 {
 	char		strategy = 0;
-	Node	   *expr = partition_key_expression(relid, &strategy);
+	Node	   *expr;
 
+	if (hash_partition_routing(relid, key))
+		return true;			/* PARTITION BY HASH (id shard_ops) */
+	expr = partition_key_expression(relid, &strategy);
 	if (expr == NULL || strategy != PARTITION_STRATEGY_LIST || !recognise_routing(expr, key))
 		return false;
 	key->shard_attnum = InvalidAttrNumber;

@@ -35,6 +35,7 @@
 #include "utils/syscache.h"
 #include "utils/typcache.h"
 
+#include "hash_partitions.h"
 #include "table_route.h"
 
 /* Number of attributes of a relation, dropped ones included. */
@@ -251,7 +252,8 @@ stale_condition_sql(const TableRoute *route)
 {
 	if (route->kind == ROUTE_BY_PARTITION)
 		return psprintf("ROW(%s, t.tableoid) NOT IN (SELECT p.shard, p.leaf FROM "
-						"pg_catalog.unnest($1::pg_catalog.int4[], $2::pg_catalog.oid[]) AS p(shard, leaf))",
+						"ROWS FROM (pg_catalog.unnest($1::pg_catalog.int4[]), pg_catalog.unnest($2::pg_catalog.oid[])) "
+						"AS p(shard, leaf))",
 						route->route_sql);
 	return psprintf("%s IS DISTINCT FROM %s", route->shard_sql, route->route_sql);
 }
@@ -277,6 +279,8 @@ partition_bound_shards(Oid partition, bool *is_default)
 	if (spec == NULL || !IsA(spec, PartitionBoundSpec))
 		return NIL;
 	*is_default = spec->is_default;
+	if (spec->strategy == PARTITION_STRATEGY_HASH)
+		return hash_bound_shards(spec); /* PARTITION BY HASH (id shard_ops) */
 	foreach(lc, spec->listdatums)
 	{
 		Const	   *value = lfirst_node(Const, lc);

@@ -68,8 +68,13 @@ DECLARE
     parts    text[];
     nodes    text[];
     problems text[] := '{}';
+    bound    text := 'IN (%2$s)';
 BEGIN
     plan := dakera_shard_internal.shard_partition_plan(parent);
+    -- PARTITION BY HASH (id shard_ops): shard s is the remainder s of the shard count
+    IF EXISTS (SELECT FROM pg_partitioned_table p WHERE p.partrelid = parent AND p.partstrat = 'h') THEN
+        bound := 'WITH (MODULUS %1$s, REMAINDER %2$s)';
+    END IF;
     IF remote AND here = '' THEN
         RAISE EXCEPTION 'dakera_shard.local_node is not set'
             USING ERRCODE = 'object_not_in_prerequisite_state',
@@ -104,9 +109,10 @@ BEGIN
         ELSE
             -- probe the remote table in a subtransaction that is always rolled back
             BEGIN
-                EXECUTE format('CREATE FOREIGN TABLE %I.%I PARTITION OF %s FOR VALUES IN (%s) SERVER %I
+                EXECUTE format('CREATE FOREIGN TABLE %I.%I PARTITION OF %s FOR VALUES %s SERVER %I
                                 OPTIONS (schema_name %L, table_name %L)',
-                               schema, parts[i], parent, shards[i], nodes[i], schema, parts[i]);
+                               schema, parts[i], parent, format(bound, plan.num_shards, shards[i]),
+                               nodes[i], schema, parts[i]);
                 EXECUTE format('SELECT FROM %I.%I LIMIT 1', schema, parts[i]);
                 RAISE SQLSTATE 'DKPRB';
             EXCEPTION
@@ -126,12 +132,13 @@ BEGIN
 
     FOR i IN 1 .. cardinality(shards) LOOP
         IF nodes[i] IS NULL THEN
-            EXECUTE format('CREATE TABLE %I.%I PARTITION OF %s FOR VALUES IN (%s)',
-                           schema, parts[i], parent, shards[i]);
+            EXECUTE format('CREATE TABLE %I.%I PARTITION OF %s FOR VALUES %s',
+                           schema, parts[i], parent, format(bound, plan.num_shards, shards[i]));
         ELSE
-            EXECUTE format('CREATE FOREIGN TABLE %I.%I PARTITION OF %s FOR VALUES IN (%s) SERVER %I
+            EXECUTE format('CREATE FOREIGN TABLE %I.%I PARTITION OF %s FOR VALUES %s SERVER %I
                             OPTIONS (schema_name %L, table_name %L)',
-                           schema, parts[i], parent, shards[i], nodes[i], schema, parts[i]);
+                           schema, parts[i], parent, format(bound, plan.num_shards, shards[i]),
+                           nodes[i], schema, parts[i]);
         END IF;
         RETURN NEXT format('%I.%I', schema, parts[i])::regclass;
     END LOOP;
