@@ -32,7 +32,13 @@
  * expressions.  The holder is adopted on resume only if it carries our
  * marker and belongs to the table's owner, as must each pending table.
  * Foreign and sub-partitioned partitions are refused before anything
- * changes.
+ * changes.  Each step first takes a SHARE UPDATE EXCLUSIVE lock of the
+ * table, so two runs on one table take turns and each reads the catalog as
+ * the last one left it; reads and writes of the table go on meanwhile.  A
+ * row written through the table during the re-shard with the key of a row
+ * still pending makes that row's move fail on the table's unique index, if
+ * it has one: loudly, naming the key, and resumable once one of the two is
+ * deleted.
  */
 #include "dakera_shard.h"
 
@@ -45,6 +51,7 @@
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "nodes/parsenodes.h"
+#include "storage/lmgr.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/syscache.h"
@@ -309,6 +316,8 @@ reshard_hash_step(PG_FUNCTION_ARGS)
 	r.marker = psprintf("dakera_shard: rows of table %u waiting to be re-sharded", r.relid);
 
 	owner_scope_enter(&scope, r.relid, TABLE_OWN);
+	/* one re-shard of a table at a time, reads and writes unhindered; the catalog is read after it */
+	LockRelationOid(r.relid, ShareUpdateExclusiveLock);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	/* the server's ring must route as the recorded shape: checked by shard_for */

@@ -43,7 +43,7 @@ sub reshard_run
 		CREATE TABLE vectors (id text NOT NULL, n int NOT NULL, emb real[] NOT NULL,
 		                      g int GENERATED ALWAYS AS (n * 2) STORED)
 		    PARTITION BY HASH (id shard_ops);
-		CREATE INDEX ON vectors (id);
+		ALTER TABLE vectors ADD PRIMARY KEY (id);
 		SELECT count(*) FROM create_shard_partitions('vectors');
 		CREATE TABLE audit (op text);
 		CREATE FUNCTION audit_row() RETURNS trigger LANGUAGE plpgsql AS
@@ -91,6 +91,17 @@ sub reshard_run
 		"[$from -> $to] a new row is found by id during the re-shard");
 	$node->safe_psql('postgres', q{DELETE FROM vectors WHERE id = 'new-row'});
 
+	# a row written since the swap with the key of a pending row: that row's move is refused, loudly
+	my $twin = $node->safe_psql('postgres', q{SELECT id FROM vectors_reshard_pending ORDER BY id DESC LIMIT 1});
+	$node->safe_psql('postgres', qq{INSERT INTO vectors (id, n, emb) VALUES ('$twin', -1, '{1}')});
+	($ret, $out, $err) = $node->psql('postgres', q{CALL reshard_hash_table('vectors', 100000)});
+	like($err, qr/duplicate key value violates unique constraint.*\n.*Key \(id\)=\(\Q$twin\E\) already exists/,
+		"[$from -> $to] a newer row with a pending row's key stops the move, naming the key");
+	is($node->safe_psql('postgres',
+			sprintf($checksum, q{(SELECT * FROM vectors WHERE n <> -1 UNION ALL SELECT * FROM vectors_reshard_pending) u})),
+		$before, "[$from -> $to] and no row is lost or doubled");
+	$node->safe_psql('postgres', qq{DELETE FROM vectors WHERE id = '$twin' AND n = -1});
+
 	# resumed
 	($ret, $out, $err) = $node->psql('postgres', q{CALL reshard_hash_table('vectors', 1000)});
 	is($ret, 0, "[$from -> $to] the second run finishes");
@@ -106,8 +117,8 @@ sub reshard_run
 	                                   FROM pg_trigger WHERE tgname = 'audit_insert'}),
 		"1+$to", "[$from -> $to] its trigger kept, on every new partition");
 	is($node->safe_psql('postgres', q{SELECT count(DISTINCT indrelid) FROM pg_index i JOIN pg_inherits h ON h.inhrelid = i.indrelid
-	                                   WHERE h.inhparent = 'vectors'::regclass}),
-		$to, "[$from -> $to] its index on every new partition");
+	                                   WHERE h.inhparent = 'vectors'::regclass AND i.indisprimary}),
+		$to, "[$from -> $to] its primary key on every new partition");
 	is($node->safe_psql('postgres', q{SELECT stale_rows FROM shard_verify('vectors', 'id')}), '0',
 		"[$from -> $to] shard_verify: no stale row");
 	is($node->safe_psql('postgres', q{SELECT count(*) FROM partition_info('vectors') WHERE vector_count > 0}),
