@@ -117,5 +117,17 @@ $coord->safe_psql('postgres', "UPDATE vectors SET embedding = '{0}' WHERE id = '
 is($node2->safe_psql('postgres', "SELECT embedding FROM vectors_shard_5 WHERE id = '$key'"), '{0}',
 	'and changes the row there');
 
+# re-sharding moves rows of local partitions only: foreign ones are refused
+# before anything changes, with what to do instead
+$coord->stop;
+$coord->append_conf('postgresql.conf', 'dakera_shard.num_shards = 8');
+$coord->start;
+$coord->safe_psql('postgres', 'SELECT record_shard_ring()');
+($ret, $out, $err) = $coord->psql('postgres', q{CALL reshard_hash_table('vectors')});
+like($err, qr/cannot re-shard vectors: partition vectors_shard_\d is a foreign table/,
+	're-sharding a table with foreign partitions is refused');
+is($coord->safe_psql('postgres', q{SELECT count(*) FROM pg_inherits WHERE inhparent = 'vectors'::regclass}),
+	'6', 'and nothing changed');
+
 $_->stop for ($coord, $node1, $node2);
 done_testing();
