@@ -31,7 +31,7 @@ OBJS = $(CORE_OBJS) src/dakera_shard.o src/settings.o src/shape_errors.o \
 # pg_regress suites (sql/NAME.sql, expected/NAME.out).  These pass against any
 # server; the others need the server set up as test/run_tests.sh does it
 # (make test runs them all, against five server configurations).
-REGRESS = setup routing server_ring batch errors
+REGRESS = setup routing server_ring batch hash_vectors errors
 REGRESS_OPTS = --inputdir=. --dbname=contrib_regression
 
 PG_CPPFLAGS = -I$(srcdir)/src
