@@ -18,21 +18,22 @@ MODULE_big = dakera_shard
 # upgrade test can compare both results object by object.
 DATA = sql/$(EXTENSION)--0.1.0.sql
 DATA_built = sql/$(EXTENSION)--$(EXTVERSION).sql sql/$(EXTENSION)--0.1.0--$(EXTVERSION).sql
-FRESH_PIECES = $(patsubst %,sql/install/%.sql,head routing placement storage shape tables reshard privileges \
-	privileges-since-0.1.0 record)
+FRESH_PIECES = $(patsubst %,sql/install/%.sql,head routing placement storage shape tables reshard hash_ops \
+	privileges privileges-since-0.1.0 record)
 UPDATE_PIECES = $(patsubst %,sql/install/%.sql,0.1.0--0.2.0-head routing placement 0.1.0--0.2.0-storage shape tables reshard \
-	privileges-since-0.1.0)
+	hash_ops privileges-since-0.1.0)
 CORE_OBJS = src/core/keyhash.o src/core/ring.o src/core/jump.o src/core/shape.o src/core/placement.o \
 	src/core/reshard.o
 OBJS = $(CORE_OBJS) src/dakera_shard.o src/settings.o src/shape_errors.o \
 	src/server_ring.o src/ring_record.o src/ring_cache.o src/routing.o src/shard_batch.o \
 	src/shmem.o src/node_health.o src/shard_placement.o src/routing_key.o \
-	src/owner_scope.o src/partition_ddl.o src/table_route.o src/table_functions.o src/key_encoding.o src/reshard_plan.o
+	src/owner_scope.o src/partition_ddl.o src/table_route.o src/table_functions.o src/key_encoding.o \
+	src/reshard_plan.o src/shard_hash_ops.o src/hash_partitions.o src/hash_reshard.o
 
 # pg_regress suites (sql/NAME.sql, expected/NAME.out).  These pass against any
 # server; the others need the server set up as test/run_tests.sh does it
 # (make test runs them all, against five server configurations).
-REGRESS = setup routing server_ring batch errors
+REGRESS = setup routing server_ring batch hash_vectors errors
 REGRESS_OPTS = --inputdir=. --dbname=contrib_regression
 
 PG_CPPFLAGS = -I$(srcdir)/src -DDAKERA_SHARD_VERSION='"$(EXTVERSION)"'

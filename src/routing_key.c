@@ -40,6 +40,7 @@
 #include "utils/rel.h"
 #include "utils/syscache.h"
 
+#include "hash_partitions.h"
 #include "routing_key.h"
 
 /* shard_for(key, num_shards, strategy, virtual_nodes) */
@@ -347,8 +348,11 @@ bool
 partition_routing(Oid relid, RoutingKey *key)
 {
 	char		strategy = 0;
-	Node	   *expr = partition_key_expression(relid, &strategy);
+	Node	   *expr;
 
+	if (hash_partition_routing(relid, key))
+		return true;			/* PARTITION BY HASH (id shard_ops) */
+	expr = partition_key_expression(relid, &strategy);
 	if (expr == NULL || strategy != PARTITION_STRATEGY_LIST || !recognise_routing(expr, key))
 		return false;
 	key->shard_attnum = InvalidAttrNumber;

@@ -30,6 +30,7 @@
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 
+#include "hash_partitions.h"
 #include "owner_scope.h"
 #include "table_route.h"
 
@@ -525,6 +526,7 @@ shard_partition_plan(PG_FUNCTION_ARGS)
 				errmsg("table %s is not partitioned by LIST (shard_for(...))", qualified_relation(parent)),
 				errhint("Create the table with PARTITION BY LIST (shard_for(id))."));
 	(void) routing_shape(&key);
+	check_hash_partition_modulus(parent, key.num_shards);
 	if (key.num_shards > SHARD_PARTITIONS_MAX)
 		ereport(ERROR,
 				errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),

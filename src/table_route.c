@@ -35,6 +35,7 @@
 #include "utils/syscache.h"
 #include "utils/typcache.h"
 
+#include "hash_partitions.h"
 #include "table_route.h"
 
 /* Number of attributes of a relation, dropped ones included. */
@@ -312,6 +313,8 @@ partition_bound_shards(Oid partition, bool *is_default)
 	if (spec == NULL || !IsA(spec, PartitionBoundSpec))
 		return NIL;
 	*is_default = spec->is_default;
+	if (spec->strategy == PARTITION_STRATEGY_HASH)
+		return hash_bound_shards(spec); /* PARTITION BY HASH (id shard_ops) */
 	foreach(lc, spec->listdatums)
 	{
 		Const	   *value = lfirst_node(Const, lc);

@@ -165,3 +165,47 @@ for s in consistent_hash modulo range jump; do
 		            round(1.0 / ($n + 1), 4))"
 	done
 done
+
+echo
+echo "== PARTITION BY HASH (id shard_ops) vs PostgreSQL's own HASH (id) text_ops, 16 partitions each"
+echo "   (consistent_hash 16): COPY of 1000000 rows (text id, real[128]) from a file into unlogged"
+echo "   tables, and 100000 lookups by id through a prepared generic plan (run-time pruning, index"
+echo "   on id) from a PL/pgSQL loop; ratios shard_ops / text_ops"
+reshape consistent_hash 16
+psql_script <<SQL
+COPY source TO '$C/rows.copy';
+CREATE UNLOGGED TABLE by_shard (id text NOT NULL, embedding real[]) PARTITION BY HASH (id shard_ops);
+SELECT count(*) FROM create_shard_partitions('by_shard');
+CREATE UNLOGGED TABLE by_text (id text NOT NULL, embedding real[]) PARTITION BY HASH (id);
+SELECT format('CREATE UNLOGGED TABLE by_text_%s PARTITION OF by_text FOR VALUES WITH (MODULUS 16, REMAINDER %s)', r, r)
+FROM generate_series(0, 15) r \gexec
+SELECT format('ALTER TABLE by_shard_shard_%s SET UNLOGGED', s) FROM generate_series(0, 15) s \gexec
+SQL
+printf "%-34s %9s %9s  %6s\n" "" "text_ops" "shard_ops" "s/t"
+ROUNDS=${BENCH_INSERT_ROUNDS:-11} BENCH_SETUP="TRUNCATE by_shard, by_text; CHECKPOINT" run_cases "COPY 1000000 rows" \
+	"COPY by_text FROM '$C/rows.copy'" \
+	"COPY by_shard FROM '$C/rows.copy'"
+psql_script <<SQL
+COPY by_text FROM '$C/rows.copy';
+COPY by_shard FROM '$C/rows.copy';
+CREATE INDEX ON by_text (id);
+CREATE INDEX ON by_shard (id);
+VACUUM ANALYZE by_text;
+VACUUM ANALYZE by_shard;
+CREATE TABLE lookup_ids AS SELECT array_agg(id ORDER BY md5(id)) AS ids FROM (SELECT id FROM source LIMIT 100000) s;
+CREATE FUNCTION lookups_text(ids text[]) RETURNS bigint LANGUAGE plpgsql SET plan_cache_mode = force_generic_plan AS \$\$
+DECLARE n bigint := 0; k text; c int;
+BEGIN
+    FOREACH k IN ARRAY ids LOOP SELECT count(*) INTO c FROM by_text WHERE id = k; n := n + c; END LOOP;
+    RETURN n;
+END \$\$;
+CREATE FUNCTION lookups_shard(ids text[]) RETURNS bigint LANGUAGE plpgsql SET plan_cache_mode = force_generic_plan AS \$\$
+DECLARE n bigint := 0; k text; c int;
+BEGIN
+    FOREACH k IN ARRAY ids LOOP SELECT count(*) INTO c FROM by_shard WHERE id = k; n := n + c; END LOOP;
+    RETURN n;
+END \$\$;
+SQL
+run_cases "100000 lookups, generic plan" \
+	"SELECT lookups_text(ids) FROM lookup_ids" \
+	"SELECT lookups_shard(ids) FROM lookup_ids"

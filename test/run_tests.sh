@@ -64,9 +64,9 @@ run_regress() (
 )
 
 preload="shared_preload_libraries = 'dakera_shard'"
-common="setup routing server_ring batch errors encoding"
+common="setup routing server_ring batch hash_vectors errors encoding"
 
-run_regress ring4 "setup routing server_ring batch partition_info generated ring_shape placement tables privileges reshard trust errors" \
+run_regress ring4 "setup routing server_ring batch partition_info generated ring_shape placement tables privileges reshard hash_partitions hash_vectors trust errors" \
 	"$preload" "dakera_shard.nodes = 'n1, n2, n3'" "dakera_shard.replication_factor = 2"
 record "pg_regress consistent_hash 4 x 150, preloaded" $?
 run_regress modulo100 "$common" "$preload" \

@@ -85,6 +85,10 @@ DECLARE
     problems text[] := '{}';
 BEGIN
     plan := dakera_shard_internal.shard_partition_plan(parent);
+    -- PARTITION BY HASH (id shard_ops): shard s is the remainder s of the shard count
+    IF EXISTS (SELECT FROM pg_partitioned_table p WHERE p.partrelid = parent AND p.partstrat = 'h') THEN
+        modulus := plan.num_shards;
+    END IF;
     IF remote AND here = '' THEN
         RAISE EXCEPTION 'dakera_shard.local_node is not set'
             USING ERRCODE = 'object_not_in_prerequisite_state',

@@ -1,0 +1,178 @@
+/*
+ * hash_partitions.c: tables PARTITION BY HASH (key shard_ops), read from the
+ * catalog.
+ *
+ * Design: such a table is routed by the server's ring (shard_hash_ops.c puts
+ * shard s in the partition of remainder s when the modulus is the shard
+ * count).  It is recognised from pg_partitioned_table alone: HASH strategy,
+ * one key column (partattrs, no expression), and an operator class
+ * (partclass) whose extended hash support function is one of ours, checked
+ * by extension membership and C symbol, as routing_key.c checks shard_for.
+ * Nothing is evaluated and no relation is opened.  A partition's bound
+ * (MODULUS m, REMAINDER r) takes the shards s of the server's ring with
+ * s mod m = r: exactly shard r when m is the shard count, which is the only
+ * layout create_shard_partitions makes; another modulus (a table not yet
+ * re-sharded) still says truthfully where PostgreSQL puts each shard's rows.
+ */
+#include "dakera_shard.h"
+
+#include "access/hash.h"
+#include "access/htup_details.h"
+#include "catalog/dependency.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_inherits.h"
+#include "catalog/pg_language.h"
+#include "catalog/pg_partitioned_table.h"
+#include "catalog/pg_proc.h"
+#include "commands/extension.h"
+#include "nodes/parsenodes.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/syscache.h"
+
+#include "hash_partitions.h"
+
+/* Is funcid our extended hash support function (a member of the extension, by C symbol)? */
+static bool
+is_shard_hash_function(Oid funcid)
+{
+	Oid			extension = get_extension_oid("dakera_shard", true);
+	HeapTuple	tuple;
+	bool		result = false;
+	bool		isnull;
+	Datum		src;
+
+	if (!OidIsValid(funcid) || !OidIsValid(extension) ||
+		getExtensionOfObject(ProcedureRelationId, funcid) != extension)
+		return false;
+	tuple = SearchSysCache1(PROCOID, ObjectIdGetDatum(funcid));
+	if (!HeapTupleIsValid(tuple))
+		return false;
+	if (((Form_pg_proc) GETSTRUCT(tuple))->prolang == ClanguageId)
+	{
+		src = SysCacheGetAttr(PROCOID, tuple, Anum_pg_proc_prosrc, &isnull);
+		if (!isnull)
+		{
+			char	   *symbol = TextDatumGetCString(src);
+
+			result = strcmp(symbol, "shard_hash_text_extended") == 0 ||
+				strcmp(symbol, "shard_hash_uuid_extended") == 0;
+		}
+	}
+	ReleaseSysCache(tuple);
+	return result;
+}
+
+/* Is opclass one whose partitions are shards (its extended hash is ours)? */
+bool
+is_shard_hash_opclass(Oid opclass)
+{
+	Oid			family = get_opclass_family(opclass);
+	Oid			input = get_opclass_input_type(opclass);
+
+	if (!OidIsValid(family) || !OidIsValid(input))
+		return false;
+	return is_shard_hash_function(get_opfamily_proc(family, input, input, HASHEXTENDED_PROC));
+}
+
+/*
+ * The routing of a table PARTITION BY HASH (column shard_ops): the server's
+ * ring on that column.  False for any other partition key.
+ */
+bool
+hash_partition_routing(Oid relid, RoutingKey *key)
+{
+	HeapTuple	tuple = SearchSysCache1(PARTRELID, ObjectIdGetDatum(relid));
+	Form_pg_partitioned_table form;
+	AttrNumber	attnum = InvalidAttrNumber;
+	Oid			opclass = InvalidOid;
+	bool		isnull;
+	Datum		classes;
+	Shape		server;
+
+	if (!HeapTupleIsValid(tuple))
+		return false;
+	form = (Form_pg_partitioned_table) GETSTRUCT(tuple);
+	if (form->partstrat == PARTITION_STRATEGY_HASH && form->partnatts == 1 &&
+		form->partattrs.values[0] > 0)
+	{
+		classes = SysCacheGetAttr(PARTRELID, tuple, Anum_pg_partitioned_table_partclass, &isnull);
+		if (!isnull)
+		{
+			attnum = form->partattrs.values[0];
+			opclass = ((oidvector *) DatumGetPointer(classes))->values[0];
+		}
+	}
+	ReleaseSysCache(tuple);
+	if (attnum == InvalidAttrNumber || !is_shard_hash_opclass(opclass))
+		return false;
+
+	memset(key, 0, sizeof(RoutingKey));
+	server = server_ring()->shape;
+	key->function = ROUTE_SERVER;
+	key->key_attnum = attnum;
+	key->num_shards = (int32) server.num_shards;
+	key->virtual_nodes = (int32) server.virtual_nodes;
+	key->strategy = server.strategy;
+	key->strategy_name = pstrdup(strategy_name(server.strategy));
+	return true;
+}
+
+/* The shards of the server's ring that a HASH bound (MODULUS m, REMAINDER r) takes. */
+List *
+hash_bound_shards(const PartitionBoundSpec *spec)
+{
+	int32		num_shards = (int32) server_ring()->shape.num_shards;
+	List	   *shards = NIL;
+
+	if (spec->modulus <= 0 || spec->remainder < 0)
+		return NIL;
+	for (int32 s = spec->remainder; s < num_shards; s += spec->modulus)
+		shards = lappend_int(shards, s);
+	return shards;
+}
+
+/* The bound spec of a partition, read from pg_class; NULL when it has none. */
+static PartitionBoundSpec *
+partition_bound(Oid partition)
+{
+	HeapTuple	tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(partition));
+	PartitionBoundSpec *spec = NULL;
+	bool		isnull;
+	Datum		bound;
+
+	if (!HeapTupleIsValid(tuple))
+		return NULL;
+	bound = SysCacheGetAttr(RELOID, tuple, Anum_pg_class_relpartbound, &isnull);
+	if (!isnull)
+		spec = (PartitionBoundSpec *) stringToNode(TextDatumGetCString(bound));
+	ReleaseSysCache(tuple);
+	return spec != NULL && IsA(spec, PartitionBoundSpec) ? spec : NULL;
+}
+
+/*
+ * create_shard_partitions on a HASH parent: every existing partition must
+ * use the modulus num_shards (PostgreSQL accepts moduli that divide each
+ * other, but a partition of another modulus takes several shards, or part of
+ * one).  Refuses with the partition and its modulus otherwise.
+ */
+void
+check_hash_partition_modulus(Oid parent, int32 num_shards)
+{
+	ListCell   *lc;
+
+	foreach(lc, find_inheritance_children(parent, NoLock))
+	{
+		PartitionBoundSpec *spec = partition_bound(lfirst_oid(lc));
+
+		if (spec != NULL && spec->strategy == PARTITION_STRATEGY_HASH && spec->modulus != num_shards)
+			ereport(ERROR,
+					errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					errmsg("partition %s of %s uses modulus %d, but the server's ring has %d shards",
+						   get_rel_name(lfirst_oid(lc)), get_rel_name(parent), spec->modulus, num_shards),
+					errdetail("A partition holds exactly one shard only when its modulus is the shard count; with modulus %d it takes other shards' rows.",
+							  spec->modulus),
+					errhint("Re-shard the table to %d partitions with CALL reshard_hash_table('%s'), or restart the server with the shape the table was made for.",
+							num_shards, get_rel_name(parent)));
+	}
+}
