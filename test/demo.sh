@@ -101,30 +101,30 @@ ANALYZE vectors;
 -- (the shard_for condition is what LIST partitions prune on; with
 -- PARTITION BY HASH (id shard_ops) it can go: id = ... alone prunes)
 SELECT id, shard_for(id) AS shard_id, metadata FROM vectors
-WHERE id = :'key' AND shard_for(id) = shard_for(:'key');
+WHERE id = :'key';
 EXPLAIN (COSTS OFF) SELECT id, metadata FROM vectors
-WHERE id = :'key' AND shard_for(id) = shard_for(:'key');
+WHERE id = :'key';
 
 \echo == The 10 nearest neighbours of that row across all shards: one ordered result merged from the index of every shard
 SELECT id, shard_for(id) AS shard_id, round((embedding <=> q)::numeric, 4) AS cosine_distance, metadata->>'lang' AS lang
-FROM vectors, (SELECT embedding AS q FROM vectors WHERE id = :'key' AND shard_for(id) = shard_for(:'key')) query
+FROM vectors, (SELECT embedding AS q FROM vectors WHERE id = :'key') query
 ORDER BY embedding <=> q LIMIT 10;
 EXPLAIN (COSTS OFF) SELECT id FROM vectors
-ORDER BY embedding <=> (SELECT embedding FROM vectors WHERE id = :'key' AND shard_for(id) = shard_for(:'key'))
+ORDER BY embedding <=> (SELECT embedding FROM vectors WHERE id = :'key')
 LIMIT 10;
 
 \echo == The same search within one shard: the partition of the shard is a table of its own
 SELECT format('vectors_shard_%s', shard_for(:'key')) AS part \gset
 SELECT id, round((embedding <=> q)::numeric, 4) AS cosine_distance
-FROM :"part", (SELECT embedding AS q FROM vectors WHERE id = :'key' AND shard_for(id) = shard_for(:'key')) query
+FROM :"part", (SELECT embedding AS q FROM vectors WHERE id = :'key') query
 ORDER BY embedding <=> q LIMIT 5;
 EXPLAIN (COSTS OFF) SELECT id FROM :"part"
-ORDER BY embedding <=> (SELECT embedding FROM vectors WHERE id = :'key' AND shard_for(id) = shard_for(:'key'))
+ORDER BY embedding <=> (SELECT embedding FROM vectors WHERE id = :'key')
 LIMIT 5;
 
 \echo == shard_batch over the ids a search returned: get_shards_batch of the engine, one request per shard
 SELECT shard_id, ids FROM shard_batch(ARRAY(
-    SELECT id FROM vectors ORDER BY embedding <=> (SELECT embedding FROM vectors WHERE id = :'key' AND shard_for(id) = shard_for(:'key')) LIMIT 10));
+    SELECT id FROM vectors ORDER BY embedding <=> (SELECT embedding FROM vectors WHERE id = :'key') LIMIT 10));
 
 \echo == partition_info(): the partition map (no table given, so sizes are NULL)
 SELECT * FROM partition_info();
