@@ -9,8 +9,9 @@
 #             clone, reused by the next run); pgvector 0.8.0 is built into
 #             every version from the same pinned sources
 #
-# Build logs go to $DAKERA_PG_CACHE/pgMAJOR.log; the only line on stdout is
-# the pg_config path.
+# A PG_CONFIG in the environment that names PostgreSQL MAJOR is printed as it
+# is (an install of one's own).  Build logs go to $DAKERA_PG_CACHE/pgMAJOR.log;
+# the only line on stdout is the pg_config path.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 major=${1:?usage: pg_build.sh MAJOR}
@@ -40,7 +41,11 @@ build_pgvector() {
 }
 
 mkdir -p "$cache"
+if [ -n "${PG_CONFIG:-}" ] && [ "$("$PG_CONFIG" --version 2>/dev/null | sed -E 's/^PostgreSQL ([0-9]+).*/\1/')" = "$major" ]; then
+	major=own
+fi
 case "$major" in
+own) pg_config=$PG_CONFIG ;;
 15)
 	pg_config=/usr/lib/postgresql/15/bin/pg_config
 	[ -x "$pg_config" ] || die "PostgreSQL 15 is not installed (run test/deps.sh)"
