@@ -180,12 +180,15 @@ installcheck-isolation: test-out
 		--temp-instance=$(TEST_OUT)/isolation/instance --temp-config=$(ISOLATION_CONF) \
 		--outputdir=$(TEST_OUT)/isolation $(ISOLATION_SPECS)
 
-# as pgvector's prove_installcheck, with the clusters' output under tmp_check/tap
+# as pgvector's prove_installcheck, with the clusters' output under
+# tmp_check/tap/tmp_check (TESTDIR on 15 and 16, TESTDATADIR and TESTLOGDIR
+# from 17)
 installcheck-tap prove_installcheck: test-out
 	@$(AS_TESTER) rm -rf $(TEST_OUT)/tap
 	@$(AS_TESTER) mkdir -p $(TEST_OUT)/tap
 	@echo "+++ tap: $(notdir $(PROVE_TESTS))"
-	$(AS_TESTER) env TESTDIR='$(CURDIR)/$(TEST_OUT)/tap' PATH="$(bindir):$$PATH" PG_CONFIG='$(PG_CONFIG)' \
+	$(AS_TESTER) env TESTDIR='$(CURDIR)/$(TEST_OUT)/tap' TESTDATADIR='$(CURDIR)/$(TEST_OUT)/tap/tmp_check' \
+		TESTLOGDIR='$(CURDIR)/$(TEST_OUT)/tap/tmp_check/log' PATH="$(bindir):$$PATH" PG_CONFIG='$(PG_CONFIG)' \
 		PGPORT='6$(DEF_PGPORT)' PG_REGRESS='$(PG_REGRESS)' \
 		$(PROVE) $(PG_PROVE_FLAGS) -I test/perl $(PROVE_FLAGS) $(PROVE_TESTS)
 

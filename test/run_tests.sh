@@ -70,17 +70,28 @@ regress_counts() {
 	echo "$p $f"
 }
 
-# tap_counts LOG STATUS: "passed failed" from prove -v: each "ok N" and
-# "not ok N" line, plus one failure for each test that died or bailed out
-# (and one if prove failed with none of those)
-tap_counts() {
-	local p f died
-	p=$(grep -cE '^ok [0-9]+' "$1")
-	f=$(grep -cE '^not ok [0-9]+' "$1")
-	died=$(grep -cE 'Looks like your test (exited with|died)|^Bailout called' "$1")
-	f=$((f + died))
-	[ "$2" -ne 0 ] && [ "$f" -eq 0 ] && f=1
-	echo "$p $f"
+# tap_results LOG STATUS: from prove -v, a line per test file, then "TOTAL
+# passed failed": each "ok N" and "not ok N" line, plus one failure for a
+# file that stopped early with no failed assertion (it died, or none ran),
+# one for a bail-out, and one if prove failed with none of those
+tap_results() {
+	awk -v status="$2" '
+		/^test\/t\/[^ ]+\.pl \.+ *$/ { f = $1; order[++n] = f; next }
+		/^Bailout called/ { bailouts++ }
+		f && /^ok [0-9]/ { ok[f]++ }
+		f && /^not ok [0-9]/ { nok[f]++; print "   " f ": " $0 }
+		f && /^Dubious, test returned/ { died[f] = 1 }
+		END {
+			for (i = 1; i <= n; i++) {
+				f = order[i]; p += ok[f]; x += nok[f]
+				if (died[f] && !nok[f]) x++
+				printf "TAP %s: %d passed, %d failed%s\n", f, ok[f], nok[f] + (died[f] && !nok[f]),
+					died[f] ? " (it stopped early)" : ""
+			}
+			x += bailouts
+			if (status != 0 && x == 0) x = 1
+			print "TOTAL", p + 0, x + 0
+		}' "$1"
 }
 
 # --- each PostgreSQL in turn
@@ -135,14 +146,10 @@ for major in $PG_VERSIONS; do
 	add isolation "$p $f"
 	# the TAP tests
 	make -s PG_CONFIG="$pg_config" installcheck-tap PROVE_FLAGS=-v >"$vlog/tap.log" 2>&1
-	read -r p f < <(tap_counts "$vlog/tap.log" $?)
-	awk '/^test\/t\/[^ ]+\.pl \.+ *$/ { f = $1; order[++n] = f; next }
-	     f && /^ok [0-9]/ { ok[f]++ }
-	     f && /^not ok [0-9]/ { nok[f]++; print "   " f ": " $0 }
-	     f && /^(Dubious, test returned|Bailout called)/ { died[f] = " (and it stopped early: " $0 ")" }
-	     END { for (i = 1; i <= n; i++) printf "TAP %s: %d passed, %d failed%s\n", order[i], ok[order[i]], nok[order[i]], died[order[i]] }' \
-		"$vlog/tap.log"
+	tap_results "$vlog/tap.log" $? >"$vlog/tap.summary"
+	grep -v '^TOTAL' "$vlog/tap.summary"
 	grep -E '^Bailout|Looks like your test (exited|died)' "$vlog/tap.log"
+	read -r _ p f < <(grep '^TOTAL' "$vlog/tap.summary")
 	echo "TAP: $p passed, $f failed"
 	add TAP "$p $f"
 	[ "$f" -ne 0 ] && cp -r tmp_check/tap/tmp_check/log "$vlog/tap-logs" 2>/dev/null &&
