@@ -20,8 +20,10 @@ MODULE_big = dakera_shard
 # upgrade test can compare both results object by object.
 DATA = sql/$(EXTENSION)--0.1.0.sql
 DATA_built = sql/$(EXTENSION)--$(EXTVERSION).sql sql/$(EXTENSION)--0.1.0--$(EXTVERSION).sql
-FRESH_PIECES = $(patsubst %,sql/install/%.sql,head routing placement storage shape tables reshard privileges record)
-UPDATE_PIECES = $(patsubst %,sql/install/%.sql,0.1.0--0.2.0-head routing placement 0.1.0--0.2.0-storage shape tables reshard privileges)
+FRESH_PIECES = $(patsubst %,sql/install/%.sql,head routing placement storage shape tables reshard privileges \
+	privileges-since-0.1.0 record)
+UPDATE_PIECES = $(patsubst %,sql/install/%.sql,0.1.0--0.2.0-head routing placement 0.1.0--0.2.0-storage shape tables reshard \
+	privileges-since-0.1.0)
 CORE_OBJS = src/core/keyhash.o src/core/ring.o src/core/jump.o src/core/shape.o src/core/placement.o \
 	src/core/reshard.o
 OBJS = $(CORE_OBJS) src/dakera_shard.o src/settings.o src/shape_errors.o \
@@ -37,11 +39,11 @@ OBJS = $(CORE_OBJS) src/dakera_shard.o src/settings.o src/shape_errors.o \
 # list and NAME to REGRESS_CONFIGS.  make installcheck runs them all.
 REGRESS_CONFIGS = ring4 modulo100 range65536 jump1000 ring64_local
 REGRESS_ring4 = setup routing server_ring batch partition_info generated ring_shape placement tables \
-	privileges reshard errors
-REGRESS_modulo100 = setup routing server_ring batch errors
-REGRESS_range65536 = setup routing server_ring batch errors
-REGRESS_jump1000 = setup routing server_ring batch errors
-REGRESS_ring64_local = setup routing server_ring batch errors no_preload
+	privileges reshard trust errors
+REGRESS_modulo100 = setup routing server_ring batch errors encoding
+REGRESS_range65536 = setup routing server_ring batch errors encoding
+REGRESS_jump1000 = setup routing server_ring batch errors encoding
+REGRESS_ring64_local = setup routing server_ring batch errors encoding no_preload first_call
 REGRESS_OPTS = --inputdir=. --dbname=contrib_regression --encoding=UTF8
 
 # isolation specs (test/isolation/specs/NAME.spec, expected/NAME.out), in a
@@ -52,10 +54,12 @@ ISOLATION_CONF = test/isolation/isolation.conf
 # TAP tests: every test/t/*.pl, by prove (PROVE_TESTS=test/t/001_x.pl for one)
 PROVE_TESTS ?= $(sort $(wildcard test/t/*.pl))
 
-PG_CPPFLAGS = -I$(srcdir)/src
-PG_CFLAGS = -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers
+PG_CPPFLAGS = -I$(srcdir)/src -DDAKERA_SHARD_VERSION='"$(EXTVERSION)"'
+# -fvisibility=hidden: the library exports only its SQL entry points, _PG_init
+# and the magic block (PGXS does this itself from 16; src/compat.h marks them on 15)
+PG_CFLAGS = -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers -fvisibility=hidden
 
-EXTRA_CLEAN = test/core/test_core test/core/test_core_san test/core/test_core_scalar \
+EXTRA_CLEAN = .pg_built_for test/core/test_core test/core/test_core_san test/core/test_core_scalar \
 	test/fuzz/fuzz_core test/fuzz/work
 
 # Debian's PostgreSQL 15 first; override with make PG_CONFIG=...
@@ -117,7 +121,7 @@ valgrind: test/core/test_core
 	valgrind --quiet --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite \
 		test/core/test_core ../shared/vectors
 
-.PHONY: unittest test demo figures bench fuzz valgrind
+.PHONY: unittest test demo figures bench bench-vectors fuzz valgrind
 
 # libFuzzer for FUZZ_SECONDS from the committed seeds; new inputs go to a
 # scratch directory, never into the repository
@@ -145,7 +149,7 @@ unittest: test/core/test_core test/core/test_core_san test/core/test_core_scalar
 #   make installcheck-isolation     the isolation specs
 #   make installcheck-tap           the TAP tests (PROVE_TESTS=..., PROVE_FLAGS=-v)
 TEST_OUT = tmp_check
-EXTRA_CLEAN += $(TEST_OUT) .pg_built_for
+EXTRA_CLEAN += $(TEST_OUT)
 AS_TESTER = $(if $(filter 0,$(shell id -u)),runuser -u postgres --)
 PG_REGRESS = $(top_builddir)/src/test/regress/pg_regress
 PG_ISOLATION_REGRESS = $(top_builddir)/src/test/isolation/pg_isolation_regress
@@ -206,3 +210,8 @@ figures:
 # PG_VERSIONS="17" (or PG_CONFIG=...) picks the server; PostgreSQL 15 by default
 bench:
 	bash test/bench.sh
+	bash test/bench_vectors.sh
+
+# k-NN and COPY over pgvector rows, sharded vs one table (part of make bench)
+bench-vectors:
+	bash test/bench_vectors.sh

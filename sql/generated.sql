@@ -63,3 +63,17 @@ SELECT p.oid::regprocedure AS function, p.provolatile AS volatility,
 FROM pg_proc p JOIN pg_depend d ON d.objid = p.oid AND d.classid = 'pg_proc'::regclass
 JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'dakera_shard'
 ORDER BY p.oid::regprocedure::text;
+
+-- every object the extension installs is explained (\dx+, \df+, \d+ show it)
+SELECT pg_describe_object(d.classid, d.objid, 0) AS undocumented
+FROM pg_depend d JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'dakera_shard'
+WHERE d.deptype = 'e'
+  AND pg_catalog.obj_description(d.objid, (SELECT c.relname FROM pg_class c WHERE c.oid = d.classid)) IS NULL
+UNION ALL
+SELECT format('column %s.%s', a.attrelid::regclass, a.attname)
+FROM pg_attribute a JOIN pg_depend d ON d.objid = a.attrelid AND d.classid = 'pg_class'::regclass AND d.deptype = 'e'
+JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'dakera_shard'
+WHERE a.attnum > 0 AND NOT a.attisdropped AND pg_catalog.col_description(a.attrelid, a.attnum) IS NULL
+ORDER BY 1;
+SELECT pg_catalog.shobj_description(oid, 'pg_authid') IS NOT NULL AS admin_role_documented
+FROM pg_roles WHERE rolname = 'dakera_shard_admin';

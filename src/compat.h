@@ -1,14 +1,35 @@
 /*
  * compat.h: the one place for differences between PostgreSQL major versions.
- * Each entry says why it is here.
+ *
+ * dakera_shard builds from one source tree against 15, 16, 17 and 18 (15, 17
+ * and 18 are tested; 16 is covered here from its release's API changes).
+ * Each entry says why it is here; every glue file includes this header
+ * (through dakera_shard.h) before anything else of PostgreSQL's but
+ * postgres.h.
  */
 #ifndef DAKERA_SHARD_COMPAT_H
 #define DAKERA_SHARD_COMPAT_H
 
 #include "postgres.h"
 
+#include "fmgr.h"
 #include "utils/acl.h"
+#include "utils/guc.h"
 #include "utils/lsyscache.h"
+
+/* 16 moved the varlena macros (VARDATA_ANY, VARSIZE_ANY_EXHDR, ...) from postgres.h to varatt.h */
+#if PG_VERSION_NUM >= 160000
+#include "varatt.h"
+#endif
+
+/* 16 keeps GUC values and check hooks' extra in its own memory (guc_malloc, guc_free); 15 free()s them */
+#if PG_VERSION_NUM >= 160000
+#define ds_guc_malloc(size) guc_malloc(LOG, (size))
+#define ds_guc_free(ptr) guc_free(ptr)
+#else
+#define ds_guc_malloc(size) malloc(size)
+#define ds_guc_free(ptr) free(ptr)
+#endif
 
 /* 16 replaced pg_class_ownercheck() with the generic object_ownercheck() */
 #if PG_VERSION_NUM >= 160000
@@ -16,6 +37,37 @@
 #define ds_owns_relation(relid, role) object_ownercheck(RelationRelationId, (relid), (role))
 #else
 #define ds_owns_relation(relid, role) pg_class_ownercheck((relid), (role))
+#endif
+
+/*
+ * 16's PGXS hides every symbol of a module (-fvisibility=hidden) and its
+ * fmgr.h marks SQL entry points and _PG_init PGDLLEXPORT; 15 does neither.
+ * The Makefile hides on every version; on 15 these mark what must stay
+ * visible, as 16 does, so that generic names (key_hash, ring_build) cannot
+ * clash with another loaded library's.
+ */
+#if PG_VERSION_NUM < 160000 && defined(__GNUC__) && !defined(WIN32)
+#undef PGDLLEXPORT
+#define PGDLLEXPORT __attribute__((visibility("default")))
+#undef PG_FUNCTION_INFO_V1
+#define PG_FUNCTION_INFO_V1(funcname) \
+extern PGDLLEXPORT Datum funcname(PG_FUNCTION_ARGS); \
+extern PGDLLEXPORT const Pg_finfo_record * CppConcat(pg_finfo_,funcname)(void); \
+const Pg_finfo_record * \
+CppConcat(pg_finfo_,funcname) (void) \
+{ \
+	static const Pg_finfo_record my_finfo = { 1 }; \
+	return &my_finfo; \
+} \
+extern int no_such_variable
+extern PGDLLEXPORT void _PG_init(void);
+#endif
+
+/* 18's magic block can name the library and its version (pg_get_loaded_modules()) */
+#if PG_VERSION_NUM >= 180000
+#define DS_MODULE_MAGIC PG_MODULE_MAGIC_EXT(.name = "dakera_shard", .version = DAKERA_SHARD_VERSION)
+#else
+#define DS_MODULE_MAGIC PG_MODULE_MAGIC
 #endif
 
 /* The owner of a relation, from the syscache. */

@@ -11,9 +11,7 @@
 #include "fmgr.h"
 #include "miscadmin.h"
 
-PG_MODULE_MAGIC;
-
-void		_PG_init(void);
+DS_MODULE_MAGIC;				/* compat.h: names the library on 18 */
 
 void
 _PG_init(void)

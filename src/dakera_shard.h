@@ -27,6 +27,10 @@ extern int	ds_replication_factor;
 #define MAX_NODES 1024			/* names in dakera_shard.nodes */
 #define NODE_ARRAY_MAX 100		/* nodes of one shard: the largest replication factor */
 
+/* The hint of every error about a node name (the rule is node_name_problem's). */
+#define NODE_NAME_HINT "A node name has 1 to 63 bytes, no comma and no white space at either end."
+StaticAssertDecl(NODE_NAME_MAX == 63, "NODE_NAME_HINT states NODE_NAME_MAX");
+
 typedef struct NodeList
 {
 	int			count;

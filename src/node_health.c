@@ -128,8 +128,7 @@ checked_node_name(text *node)
 		ereport(ERROR,
 				errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				errmsg("node name \"%s\" %s", name, problem),
-				errhint("A node name has 1 to %d bytes, no comma and no white space at either end.",
-						NODE_NAME_MAX));
+				errhint(NODE_NAME_HINT));
 	return name;
 }
 

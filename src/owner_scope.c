@@ -5,7 +5,9 @@
  * row-level security policies, and on UPDATE triggers, index expressions,
  * constraints and generated columns).  The caller may be a superuser and the
  * owner anyone, so, as VACUUM, ANALYZE, REINDEX and REFRESH MATERIALIZED VIEW
- * do, we first check the caller's right to do what is asked, then switch to
+ * do, we first check the caller's right to do what is asked (and, since the
+ * owner sees rows that row-level security may hide from the caller, refuse
+ * a reader whom policies restrict), then switch to
  * the table's owner under SECURITY_RESTRICTED_OPERATION with search_path
  * pinned to pg_catalog, pg_temp for the scan, and switch back after it.  An
  * error anywhere is unwound by the (sub)transaction abort, which restores the
@@ -20,6 +22,7 @@
 #include "utils/acl.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
+#include "utils/rls.h"
 #include "utils/syscache.h"
 
 #include "owner_scope.h"
@@ -53,6 +56,13 @@ check_caller_right(Oid relid, TableRight right)
 
 		if (acl != ACLCHECK_OK)
 			aclcheck_error(acl, OBJECT_TABLE, get_rel_name(relid));
+		/* the owner sees every row: refuse where policies hide some from the caller */
+		if (check_enable_rls(relid, InvalidOid, true) == RLS_ENABLED)
+			ereport(ERROR,
+					errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+					errmsg("row-level security hides rows of table \"%s\" from you", get_rel_name(relid)),
+					errdetail("Measuring counts every row of the table, including rows its policies do not show you."),
+					errhint("Ask the table's owner, or a role that bypasses row-level security, to run it."));
 	}
 	else if (!ds_owns_relation(relid, GetUserId()))
 		aclcheck_error(ACLCHECK_NOT_OWNER, OBJECT_TABLE, get_rel_name(relid));

@@ -14,7 +14,9 @@
  */
 #include "dakera_shard.h"
 
+#include "access/htup_details.h"
 #include "access/xact.h"
+#include "funcapi.h"
 #include "utils/memutils.h"
 
 #define RING_CACHE_KEEP 8
@@ -34,6 +36,7 @@ static CachedRing *rings = NULL;
 static int	ring_count = 0;
 static int	ring_capacity = 0;
 static uint64 use_clock = 0;
+static uint64 ring_builds = 0;	/* rings this backend has built, for ring_cache() */
 uint64		ds_ring_cache_epoch = 1;
 
 static Ring *
@@ -120,6 +123,7 @@ ring_cache_get(uint32 num_shards, uint32 virtual_nodes, uint64 *ring_epoch)
 	}
 	slot = &rings[ring_count];
 	slot->ring = build_local_ring(&shape, bytes);
+	ring_builds++;
 	slot->num_shards = num_shards;
 	slot->virtual_nodes = virtual_nodes;
 	slot->bytes = bytes;
@@ -128,4 +132,24 @@ ring_cache_get(uint32 num_shards, uint32 virtual_nodes, uint64 *ring_epoch)
 	ring_count++;
 	*ring_epoch = ds_ring_cache_epoch;
 	return slot->ring;
+}
+
+/*
+ * ring_cache(): the rings of explicit shapes this backend holds now, their
+ * bytes, and how many rings it has built since it started.
+ */
+PG_FUNCTION_INFO_V1(ring_cache);
+Datum
+ring_cache(PG_FUNCTION_ARGS)
+{
+	TupleDesc	tupdesc;
+	Datum		values[3];
+	bool		nulls[3] = {false, false, false};
+
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+	values[0] = Int32GetDatum(ring_count);
+	values[1] = Int64GetDatum((int64) cached_bytes());
+	values[2] = Int64GetDatum((int64) ring_builds);
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
 }

@@ -41,6 +41,9 @@
 
 #include "routing_key.h"
 
+/* shard_for(key, num_shards, strategy, virtual_nodes) */
+#define EXPLICIT_ARGS 4
+
 /* The schema the extension is installed in (extnamespace of pg_extension). */
 Oid
 extension_schema(void)
@@ -119,6 +122,15 @@ strip_builtin_cast(Node *node)
 	return node;
 }
 
+/* The one argument of shard_for(key), whether written by position or by name (key => id). */
+static Node *
+named_argument_value(Node *arg)
+{
+	if (arg != NULL && IsA(arg, NamedArgExpr))
+		return (Node *) ((NamedArgExpr *) arg)->arg;
+	return arg;
+}
+
 /* The column the key argument reads, with at most one built-in cast; 0 if none. */
 static AttrNumber
 key_column(Node *arg)
@@ -153,16 +165,77 @@ const_text(Node *node, char **value)
 	return true;
 }
 
-/* The explicit form's shape from its constant arguments; false if any is not a constant. */
-static bool
-explicit_shape(List *args, RoutingKey *key)
+/* The declared defaults of a function's trailing arguments, as stored in pg_proc. */
+static List *
+declared_defaults(Oid funcid)
 {
+	HeapTuple	tuple = SearchSysCache1(PROCOID, ObjectIdGetDatum(funcid));
+	List	   *defaults = NIL;
+	bool		isnull;
+	Datum		stored;
+
+	if (!HeapTupleIsValid(tuple))
+		return NIL;
+	stored = SysCacheGetAttr(PROCOID, tuple, Anum_pg_proc_proargdefaults, &isnull);
+	if (!isnull)
+		defaults = castNode(List, stringToNode(TextDatumGetCString(stored)));
+	ReleaseSysCache(tuple);
+	return defaults;
+}
+
+/*
+ * The explicit form's four arguments in declared order, as the call was
+ * written (positional, named with =>, or left to their defaults, which the
+ * stored expression does not hold: the planner adds them).  False when an
+ * argument cannot be placed.
+ */
+static bool
+explicit_arguments(FuncExpr *call, Node *slots[EXPLICIT_ARGS])
+{
+	List	   *defaults = declared_defaults(call->funcid);
+	int			first_default = EXPLICIT_ARGS - list_length(defaults);
+	int			position = 0;
+	ListCell   *lc;
+
+	memset(slots, 0, sizeof(Node *) * EXPLICIT_ARGS);
+	foreach(lc, call->args)
+	{
+		Node	   *arg = lfirst(lc);
+		int			at = position++;
+
+		if (IsA(arg, NamedArgExpr))
+		{
+			at = ((NamedArgExpr *) arg)->argnumber;
+			arg = (Node *) ((NamedArgExpr *) arg)->arg;
+		}
+		if (at < 0 || at >= EXPLICIT_ARGS || slots[at] != NULL)
+			return false;
+		slots[at] = arg;
+	}
+	for (int i = 0; i < EXPLICIT_ARGS; i++)
+		if (slots[i] == NULL)
+		{
+			if (i < first_default || first_default < 0)
+				return false;
+			slots[i] = list_nth(defaults, i - first_default);
+		}
+	return true;
+}
+
+/* The explicit form's key column and its shape from constant arguments; false if not so. */
+static bool
+explicit_routing(FuncExpr *call, RoutingKey *key)
+{
+	Node	   *slots[EXPLICIT_ARGS];
 	int32		num_shards,
 				virtual_nodes;
 	char	   *strategy;
 
-	if (list_length(args) != 4 || !const_int(lsecond(args), &num_shards) ||
-		!const_text(lthird(args), &strategy) || !const_int(lfourth(args), &virtual_nodes))
+	if (!explicit_arguments(call, slots))
+		return false;
+	key->key_attnum = key_column(slots[0]);
+	if (key->key_attnum == InvalidAttrNumber || !const_int(slots[1], &num_shards) ||
+		!const_text(slots[2], &strategy) || !const_int(slots[3], &virtual_nodes))
 		return false;
 	key->num_shards = num_shards;
 	key->virtual_nodes = virtual_nodes;
@@ -185,18 +258,20 @@ recognise_routing(Node *expr, RoutingKey *key)
 	key->function = route_function(call->funcid);
 	if (key->function == ROUTE_NONE || call->args == NIL)
 		return false;
-	key->key_attnum = key_column(linitial(call->args));
-	if (key->key_attnum == InvalidAttrNumber)
-		return false;
 	key->funcid = call->funcid;
 	if (key->function == ROUTE_EXPLICIT)
-		return explicit_shape(call->args, key);
+		return explicit_routing(call, key);
+	if (list_length(call->args) != 1)
+		return false;
+	key->key_attnum = key_column(named_argument_value(linitial(call->args)));
+	if (key->key_attnum == InvalidAttrNumber)
+		return false;
 	server = server_ring()->shape;
 	key->num_shards = (int32) server.num_shards;
 	key->virtual_nodes = (int32) server.virtual_nodes;
 	key->strategy = server.strategy;
 	key->strategy_name = pstrdup(strategy_name(server.strategy));
-	return list_length(call->args) == 1;
+	return true;
 }
 
 /* The stored expression of a LIST partition key of one expression, or NULL. */

@@ -110,7 +110,8 @@ parse_node_list(char *names, NodeList *list)
 
 /*
  * dakera_shard.nodes: comma-separated names, trimmed, distinct, non-empty.
- * PostgreSQL 15 frees a check hook's extra with free(), so it is malloc'd.
+ * The extra is freed by PostgreSQL, with free() on 15 and guc_free() from 16
+ * on: compat.h's ds_guc_malloc allocates it as each expects.
  */
 static bool
 check_nodes(char **newval, void **extra, GucSource source)
@@ -124,7 +125,7 @@ check_nodes(char **newval, void **extra, GucSource source)
 		return false;
 	for (char *c = copy; *c; c++)
 		max += (*c == ',');
-	list = malloc(offsetof(NodeList, names) + (Size) max * NAMEDATALEN);
+	list = ds_guc_malloc(offsetof(NodeList, names) + (Size) max * NAMEDATALEN);
 	if (list == NULL)
 	{
 		free(copy);
@@ -135,7 +136,7 @@ check_nodes(char **newval, void **extra, GucSource source)
 	if (!ok)
 	{
 		GUC_check_errhint("List distinct node names separated by commas, for example 'n1, n2, n3'.");
-		free(list);
+		ds_guc_free(list);
 		return false;
 	}
 	*extra = list;

@@ -314,7 +314,7 @@ typedef struct NodeArrayProblem
 {
 	int			sqlerrcode;		/* 0: nothing is wrong */
 	char	   *message;
-	char	   *hint;
+	const char *hint;
 } NodeArrayProblem;
 
 /*
@@ -362,8 +362,7 @@ node_array_names(ArrayType *array, const char *what, int *count, NodeArrayProble
 		{
 			problem->sqlerrcode = ERRCODE_INVALID_PARAMETER_VALUE;
 			problem->message = psprintf("node name \"%s\" %s", names[i], bad);
-			problem->hint = psprintf("A node name has 1 to %d bytes, no comma and no white space at either end.",
-									 NODE_NAME_MAX);
+			problem->hint = NODE_NAME_HINT;
 			return NULL;
 		}
 		for (int j = 0; j < i; j++)

@@ -236,7 +236,7 @@ scan_as_owner(Oid relid, TableRight right, const char *sql, int nargs, Oid *type
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	if (SPI_execute_with_args(sql, nargs, types, values, NULL, read_only, 0) < 0)
-		elog(ERROR, "could not scan table %s", get_rel_name(relid));
+		elog(ERROR, "could not scan table %s", qualified_relation(relid));
 	sink_rows(sink);
 	SPI_finish();
 	owner_scope_exit(&scope);
@@ -397,7 +397,7 @@ check_places(const TableRoute *route, int32 unplaced)
 	if (unplaced >= 0)
 		ereport(ERROR,
 				errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				errmsg("shard %d of table %s has no partition", unplaced, get_rel_name(route->relid)),
+				errmsg("shard %d of table %s has no partition", unplaced, qualified_relation(route->relid)),
 				errhint("Create the missing partitions first: SELECT * FROM create_shard_partitions('%s');",
 						route->rel_sql));
 }
@@ -450,7 +450,7 @@ reshard_batch(PG_FUNCTION_ARGS)
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	if (SPI_execute_with_args(sql, 4, types, args, arg_nulls, false, 0) < 0)
-		elog(ERROR, "could not re-shard table %s", get_rel_name(relid));
+		elog(ERROR, "could not re-shard table %s", qualified_relation(relid));
 	sink_rows(&sink);
 	SPI_finish();
 	owner_scope_exit(&scope);
@@ -511,14 +511,14 @@ shard_partition_plan(PG_FUNCTION_ARGS)
 	if (!partition_routing(parent, &key))
 		ereport(ERROR,
 				errcode(ERRCODE_WRONG_OBJECT_TYPE),
-				errmsg("table %s is not partitioned by LIST (shard_for(...))", get_rel_name(parent)),
+				errmsg("table %s is not partitioned by LIST (shard_for(...))", qualified_relation(parent)),
 				errhint("Create the table with PARTITION BY LIST (shard_for(id))."));
 	(void) routing_shape(&key);
 	if (key.num_shards > SHARD_PARTITIONS_MAX)
 		ereport(ERROR,
 				errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				errmsg("table %s routes to %d shards; create_shard_partitions makes at most %d partitions",
-					   get_rel_name(parent), key.num_shards, SHARD_PARTITIONS_MAX),
+					   qualified_relation(parent), key.num_shards, SHARD_PARTITIONS_MAX),
 				errdetail("Each partition is a table with its own locks and files; thousands of them in one transaction exhaust the lock table."),
 				errhint("Partition by shard with at most %d shards, or keep the shard id in a generated column instead.",
 						SHARD_PARTITIONS_MAX));

@@ -52,7 +52,7 @@ relation_natts(Oid relid)
 }
 
 /* "schema"."name" of a relation. */
-static char *
+char *
 qualified_relation(Oid relid)
 {
 	char	   *name = get_rel_name(relid);
@@ -147,7 +147,7 @@ check_key_column(const TableRoute *route, const char *key_column)
 		ereport(ERROR,
 				errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				errmsg("table %s routes by column \"%s\", not \"%s\"",
-					   get_rel_name(route->relid), route->key_name, key_column),
+					   qualified_relation(route->relid), route->key_name, key_column),
 				errhint("Name the column that its shard_for expression reads."));
 }
 
@@ -170,7 +170,7 @@ only_routed_column(Oid relid, RoutingKey *key)
 	if (found != 1)
 		ereport(ERROR,
 				errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				errmsg("cannot tell which column of %s holds its shard ids", get_rel_name(relid)),
+				errmsg("cannot tell which column of %s holds its shard ids", qualified_relation(relid)),
 				errdetail("The table has %d generated columns that call shard_for and is not partitioned by shard_for.", found),
 				errhint("Name the column: partition_info(rel, 'shard_id')."));
 	return result;
@@ -200,7 +200,7 @@ resolve_table_route(TableRoute *route, Oid relid, const char *key_column,
 	else if (shard_column == NULL)
 		ereport(ERROR,
 				errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				errmsg("table %s has no shard column to check", get_rel_name(relid)),
+				errmsg("table %s has no shard column to check", qualified_relation(relid)),
 				errhint("Name the column that holds shard ids, or use a table partitioned by LIST (shard_for(...))."));
 	else
 	{
@@ -251,7 +251,8 @@ stale_condition_sql(const TableRoute *route)
 {
 	if (route->kind == ROUTE_BY_PARTITION)
 		return psprintf("ROW(%s, t.tableoid) NOT IN (SELECT p.shard, p.leaf FROM "
-						"pg_catalog.unnest($1::pg_catalog.int4[], $2::pg_catalog.oid[]) AS p(shard, leaf))",
+						"ROWS FROM (pg_catalog.unnest($1::pg_catalog.int4[]), pg_catalog.unnest($2::pg_catalog.oid[])) "
+						"AS p(shard, leaf))",
 						route->route_sql);
 	return psprintf("%s IS DISTINCT FROM %s", route->shard_sql, route->route_sql);
 }

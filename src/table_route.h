@@ -39,6 +39,7 @@ typedef struct TableRoute
 
 extern void resolve_table_route(TableRoute *route, Oid relid, const char *key_column,
 								const char *shard_column, bool allow_generated);
+extern char *qualified_relation(Oid relid);
 extern AttrNumber user_column(Oid relid, const char *column);
 extern const char *stored_shard_sql(const TableRoute *route);
 extern char *stale_condition_sql(const TableRoute *route);

@@ -2,16 +2,18 @@
 # pg_build.sh MAJOR: print the pg_config of PostgreSQL MAJOR, building it first
 # when it is not there yet.
 #
-#   15        Debian 12's package (test/deps.sh installs it)
+#   15        Debian 12's package (test/deps.sh installs it), or PG_CONFIG
+#             when that names a PostgreSQL 15
 #   17, 18    the pinned upstream sources in ../shared/deps/, checked against
 #             SHA256SUMS, configured with --enable-tap-tests and installed with
 #             contrib/postgres_fdw under $DAKERA_PG_CACHE/pgMAJOR (outside the
-#             clone, reused by the next run); pgvector 0.8.0 is built into
-#             every version from the same pinned sources
+#             clone, reused by the next run)
 #
-# A PG_CONFIG in the environment that names PostgreSQL MAJOR is printed as it
-# is (an install of one's own).  Build logs go to $DAKERA_PG_CACHE/pgMAJOR.log;
-# the only line on stdout is the pg_config path.
+# pgvector 0.8.0 is installed into every version, 15 included (Debian 12 has
+# no package of it), from the same pinned sources by test/pgvector.sh.
+#
+# Build logs go to $DAKERA_PG_CACHE/pgMAJOR.log; the only line on stdout is
+# the pg_config path.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 major=${1:?usage: pg_build.sh MAJOR}
@@ -29,33 +31,27 @@ checked_tarball() {  # checked_tarball FILE: the path, once its sum matches
 }
 
 # pgvector into the server that pg_config names, unless it has it already
+# (not fatal: pgvector 0.8.0 does not build on 18, where vacuum_delay_point()
+# gained an argument; the tests that need it skip, and it is not tried again)
 build_pgvector() {
-	local pg_config=$1 work
 	local failed
-	failed=$cache/pgvector-failed.$(echo "$pg_config" | md5sum | cut -c1-12)
-	[ -f "$("$pg_config" --sharedir)/extension/vector.control" ] && return 0
-	[ -f "$deps/pgvector_0.8.0.orig.tar.gz" ] || return 0
-	[ -f "$failed" ] && return 0  # tried before
-	work=$(mktemp -d)
-	tar -xzf "$(checked_tarball pgvector_0.8.0.orig.tar.gz)" -C "$work"
-	# not fatal: pgvector 0.8.0 does not build on 18 (vacuum_delay_point()
-	# gained an argument there); the tests that need it skip without it
-	(cd "$work"/pgvector-* && make -s PG_CONFIG="$pg_config" OPTFLAGS="" && make -s PG_CONFIG="$pg_config" install) \
-		>>"$cache/pgvector.log" 2>&1 || {
-		echo "pg_build: pgvector did not build against $pg_config (see $cache/pgvector.log); going on without it" >&2
+	failed=$cache/pgvector-failed.$(echo "$1" | md5sum | cut -c1-12)
+	[ -f "$failed" ] && return 0
+	bash test/pgvector.sh "$1" || {
+		echo "pg_build: pgvector could not be installed into $1 (see $cache/pgvector.log); going on without it" >&2
 		touch "$failed"
 	}
-	rm -rf "$work"
 }
 
 mkdir -p "$cache"
-if [ -n "${PG_CONFIG:-}" ] && [ "$("$PG_CONFIG" --version 2>/dev/null | sed -E 's/^PostgreSQL ([0-9]+).*/\1/')" = "$major" ]; then
-	major=own
-fi
 case "$major" in
-own) pg_config=$PG_CONFIG ;;
 15)
+	# PG_CONFIG when it names a PostgreSQL 15 (each developer's own copy),
+	# else Debian's
 	pg_config=/usr/lib/postgresql/15/bin/pg_config
+	if [ -n "${PG_CONFIG:-}" ] && "$PG_CONFIG" --version 2>/dev/null | grep -q '^PostgreSQL 15\.'; then
+		pg_config=$PG_CONFIG
+	fi
 	[ -x "$pg_config" ] || die "PostgreSQL 15 is not installed (run test/deps.sh)"
 	;;
 17 | 18)

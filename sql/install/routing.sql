@@ -29,3 +29,9 @@ AS 'MODULE_PATHNAME', 'shard_batch'
 LANGUAGE C STABLE STRICT PARALLEL SAFE ROWS 16;
 COMMENT ON FUNCTION shard_batch(text[]) IS
     'The engine''s get_shards_batch: one row per shard that received keys, ids in input order.';
+
+CREATE OR REPLACE FUNCTION dakera_shard_internal.ring_cache(OUT rings int, OUT bytes bigint, OUT builds bigint)
+AS 'MODULE_PATHNAME', 'ring_cache'
+LANGUAGE C VOLATILE PARALLEL RESTRICTED;
+COMMENT ON FUNCTION dakera_shard_internal.ring_cache() IS
+    'Rings of explicit shapes this backend holds, their bytes, and how many rings it has built since it started.';

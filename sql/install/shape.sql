@@ -5,6 +5,16 @@ COMMENT ON TABLE shard_ring_record IS
     'Ring shape the shard ids stored in this database were made with; change it with record_shard_ring().';
 COMMENT ON TABLE shard_placement IS
     'Explicit shard placements; change them with register_shard_nodes() and unregister_shard_nodes().';
+COMMENT ON COLUMN shard_ring_record.singleton IS 'Always true: the table holds one row.';
+COMMENT ON COLUMN shard_ring_record.strategy IS 'consistent_hash, range, modulo or jump.';
+COMMENT ON COLUMN shard_ring_record.num_shards IS 'Shards of the recorded ring.';
+COMMENT ON COLUMN shard_ring_record.virtual_nodes IS 'Ring points per shard (consistent_hash and modulo).';
+COMMENT ON COLUMN shard_ring_record.recorded_at IS 'When the shape was recorded.';
+COMMENT ON COLUMN shard_ring_record.recorded_by IS 'Who recorded it.';
+COMMENT ON COLUMN shard_placement.shard_id IS 'The shard, 0 to num_shards - 1.';
+COMMENT ON COLUMN shard_placement.node_ids IS 'Its nodes, primary first: 1 to 100 distinct names of 1 to 63 bytes.';
+COMMENT ON COLUMN shard_placement.registered_at IS 'When the placement was registered.';
+COMMENT ON COLUMN shard_placement.registered_by IS 'Who registered it.';
 
 -- Any change to the record, by any route, tells every backend to check again
 -- and to drop its cached plans (which may hold folded shard_for constants).

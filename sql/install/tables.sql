@@ -159,7 +159,9 @@ COMMENT ON FUNCTION partition_info(regclass, name) IS
 
 -- Per shard of the server's ring: nodes, health, and the rows and bytes of
 -- every table routed by the server's ring that the caller may read, each row
--- counted once.  Other sessions' temporary tables cannot be read: left out.
+-- counted once.  Other sessions' temporary tables cannot be read, and tables
+-- whose row-level security restricts the caller would be counted whole by
+-- their owner: both are left out.
 CREATE VIEW shard_overview WITH (security_invoker = true) AS
 WITH tables AS (
     SELECT DISTINCT ON (t.rel) t.rel, t.shard_column
@@ -168,6 +170,7 @@ WITH tables AS (
     WHERE t.server_ring
       AND (c.relpersistence OPERATOR(pg_catalog.<>) 't' OR c.relnamespace OPERATOR(pg_catalog.=) pg_catalog.pg_my_temp_schema())
       AND pg_catalog.has_table_privilege(t.rel::pg_catalog.oid, 'SELECT'::pg_catalog.text)
+      AND NOT pg_catalog.row_security_active(t.rel::pg_catalog.oid)
     ORDER BY t.rel, t.shard_column NULLS FIRST
 ), per_table AS (
     SELECT r.shard_id, r.rows, r.bytes
@@ -182,3 +185,11 @@ GROUP BY 1, 2, 3, 4, 5, 6
 ORDER BY 1;
 COMMENT ON VIEW shard_overview IS
     'Per shard of the server''s ring: nodes, health, and the rows and bytes of every table routed by it that you may read.';
+COMMENT ON COLUMN shard_overview.shard_id IS 'A shard of the server''s ring.';
+COMMENT ON COLUMN shard_overview.node_ids IS 'Its nodes, primary first.';
+COMMENT ON COLUMN shard_overview.primary_node IS 'Its first node.';
+COMMENT ON COLUMN shard_overview.preferred_node IS 'Its first healthy node.';
+COMMENT ON COLUMN shard_overview.is_healthy IS 'Whether any of its nodes is healthy (NULL: health unknown, not preloaded).';
+COMMENT ON COLUMN shard_overview.registered IS 'Whether its placement is registered rather than computed.';
+COMMENT ON COLUMN shard_overview.rows IS 'Rows of this shard in the tables routed by the server''s ring that you may read.';
+COMMENT ON COLUMN shard_overview.bytes IS 'Bytes of their column values as stored.';

@@ -1,48 +1,103 @@
-# make demo works end to end and prints what it promises: every sample row
-# routed, per-shard counts that add up, the partition map.  Runs test/demo.sh
-# as make demo does, against the extension make test installed.
+# make demo works end to end and prints what it promises: every vector row in
+# the partition of its shard, a lookup by id that reads one partition, a k-NN
+# search merged from every shard's HNSW index (where pgvector is installed),
+# shard_batch over its ids, partition_info and shard_overview counting every
+# row, the partition map.  Then the same demo in its real[] variant, as a
+# server without pgvector runs it.  Runs test/demo.sh as make demo does,
+# against the extension make test installed (PG_CONFIG names the server).
 use strict;
 use warnings;
 use PostgreSQL::Test::Utils;
 use Test::More;
 
-local $ENV{DEMO_ROWS} = 3000;
 local $ENV{DAKERA_INSTALLED} = 1;
-my ($out, $err) = run_command([ 'bash', 'test/demo.sh' ]);
-my $status = $? >> 8;
-note($err) if $status;
-is($status, 0, 'make demo exits 0');
+my $out;
 
-# section(TITLE): the lines of the section whose header starts with TITLE
+# demo(ENV...): run the demo with these settings; its exit status
+sub demo
+{
+	my (%env) = @_;
+	local @ENV{ keys %env } = values %env;
+	my ($stdout, $stderr) = run_command([ 'bash', 'test/demo.sh' ]);
+	my $status = $? >> 8;
+	$out = "$stdout\n$stderr";
+	note($out) if $status;
+	return $status;
+}
+
+# section(NAME): the demo's lines from the "== NAME" line to the next "=="
 sub section
 {
-	my ($title) = @_;
-	my ($text) = $out =~ /^== \Q$title\E[^\n]*\n(.*?)(?=^==|\z)/ms;
+	my ($name) = @_;
+	my ($text) = $out =~ /^== \Q$name\E[^\n]*\n(.*?)(?=^==|\z)/ms;
 	return defined $text ? split(/\n/, $text) : ();
 }
-# sum_column(TITLE, COLUMN, FIRST): rows whose first cell matches FIRST, and
-# the sum of their COLUMN (1-based, cells split at |): "rows|sum"
-sub sum_column
+
+# cells(LINE): the cells of a psql table row, trimmed
+sub cells { return map { s/^\s+|\s+$//gr } split /\|/, $_[0]; }
+
+# check_demo(ROWS, VARIANT): what both variants print
+sub check_demo
 {
-	my ($title, $column, $first) = @_;
+	my ($rows, $variant) = @_;
+	like($out, qr/consistent_hash \| +4 \| +150 \| +600 \| +9488 \| t /, "[$variant] the ring is built in shared memory");
 	my ($n, $sum) = (0, 0);
-	for my $line (section($title))
+	for (section('COPY the rows in'))
 	{
-		my @cells = map { s/^\s+|\s+$//gr } split /\|/, $line;
-		next unless @cells >= $column && $cells[0] =~ $first;
+		my @c = cells($_);
+		next unless @c >= 4 && $c[0] =~ /^vectors_shard_[0-3]$/ && $c[3] eq 't';
 		$n++;
-		$sum += $cells[ $column - 1 ];
+		$sum += $c[1];
 	}
-	return "$n|$sum";
+	is("$n|$sum", "4|$rows", "[$variant] COPY: four partitions holding every row, each only rows of its shard");
+	is(scalar(grep { /on vectors_shard_/ } section('A lookup by id')), 1, "[$variant] the lookup by id reads one partition");
+	my $ids = 0;
+	for (section('shard_batch over the ids'))
+	{
+		my @c = cells($_);
+		$ids += scalar(split /,/, $c[1]) if @c >= 2 && $c[0] =~ /^[0-3]$/;
+	}
+	is($ids, 10, "[$variant] shard_batch groups the 10 ids of the search");
+	like($out, qr/ 2 \| \{pg-c,pg-a\} +\| pg-c /, "[$variant] the partition map shows primaries and replicas");
+	($n, $sum) = (0, 0);
+	for (section('partition_info(table)'))
+	{
+		my @c = cells($_);
+		next unless @c >= 6 && $c[0] =~ /^[0-3]$/ && $c[5] > 264 * $c[4];
+		$n++;
+		$sum += $c[4];
+	}
+	is("$n|$sum", "4|$rows", "[$variant] partition_info(table) counts every row, its bytes above the embeddings");
+	($n, $sum) = (0, 0);
+	for (section('shard_overview'))
+	{
+		my @c = cells($_);
+		next unless @c >= 7 && $c[0] =~ /^[0-3]$/;
+		$n++;
+		$sum += $c[6];
+	}
+	is("$n|$sum", "4|$rows", "[$variant] shard_overview counts every row");
+	like($out, qr/ 0 \| \{pg-a,pg-b\} +\| pg-b/, "[$variant] with pg-a down, shard 0 is served by pg-b");
 }
 
-like($out, qr/consistent_hash \| +4 \| +150 \| +600 \| +9488 \| t /, 'the ring is built in shared memory');
-is(sum_column('Rows per shard', 2, qr/^[0-3]$/), '4|3000', 'rows per shard: four shards adding up to every row');
-is(sum_column('The same rows in a table partitioned', 2, qr/^vectors_by_shard_/), '4|3000',
-	'LIST partitions: four, holding every row');
-like($out, qr/ 2 \| \{pg-c,pg-a\} +\| pg-c /, 'the partition map shows primaries and replicas');
-is(sum_column('partition_info(table)', 5, qr/^[0-3]$/), '4|3000', 'partition_info(table) counts every row');
-is(sum_column('shard_overview', 7, qr/^[0-3]$/), '4|6000', 'shard_overview counts every row of both tables');
-like($out, qr/ 0 \| \{pg-a,pg-b\} +\| pg-a +\| pg-b +\| t /, 'with pg-a down, shard 0 is served by pg-b');
+is(demo(), 0, 'make demo exits 0');
+if ($out =~ /^pgvector: not installed/m)
+{
+	note('pgvector is not installed: the demo ran with real[]');
+	check_demo(20000, 'real[]');
+}
+else
+{
+	check_demo(20000, 'pgvector');
+	my $knn = join("\n", section('The 10 nearest neighbours'));
+	like($knn, qr/-> +Merge Append/, 'k-NN across shards: one Merge Append');
+	my %scans = map { $_ => 1 } $knn =~ /Index Scan using (vectors_shard_[0-3]_embedding_idx)/g;
+	is(scalar(keys %scans), 4, 'k-NN across shards: an HNSW index scan on each of the four partitions');
+	is(scalar(grep { /Index Scan using vectors_shard_[0-3]_embedding_idx/ } section('The same search within one shard')),
+		1, 'k-NN within one shard: one HNSW index scan');
+	is(demo(DEMO_PGVECTOR => 'off', DEMO_ROWS => 3000), 0, 'make demo without pgvector exits 0');
+	is(scalar(() = $out =~ /^pgvector: not installed/mg), 1, 'without pgvector the demo says so in one line');
+	check_demo(3000, 'real[]');
+}
 
 done_testing();
