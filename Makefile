@@ -207,10 +207,19 @@ demo:
 figures:
 	bash test/figures.sh
 
-# PG_VERSIONS="17" (or PG_CONFIG=...) picks the server; PostgreSQL 15 by default
+# PG_CONFIG=... picks the server (PostgreSQL 15 by default); PG_VERSIONS="15
+# 18", as make test takes it, runs the benchmarks on each in turn
 bench:
+ifdef PG_VERSIONS
+	set -e; for major in $(PG_VERSIONS); do \
+		pg_config=$$(bash test/pg_build.sh $$major); \
+		PG_CONFIG=$$pg_config bash test/bench.sh; \
+		PG_CONFIG=$$pg_config bash test/bench_vectors.sh; \
+	done
+else
 	bash test/bench.sh
 	bash test/bench_vectors.sh
+endif
 
 # k-NN and COPY over pgvector rows, sharded vs one table (part of make bench)
 bench-vectors:

@@ -8,18 +8,10 @@
 #   BENCH_INSERT_ROUNDS  runs per INSERT case (default 11: the kernel's work
 #                  extending files makes those the noisiest)
 #   BENCH_KEYS     keys routed per query (default 2000000)
-#   PG_VERSIONS    the PostgreSQL major versions to run on, one after the
-#                  other, as make test takes them (PG_VERSIONS="15 18");
-#                  without it, the PostgreSQL that PG_CONFIG names (15 by default)
+#   PG_CONFIG      the server (Debian's PostgreSQL 15 by default); make bench
+#                  PG_VERSIONS="15 18" runs this on each in turn
 set -euo pipefail
 cd "$(dirname "$0")/.."
-if [ -n "${PG_VERSIONS:-}" ]; then
-	for major in $PG_VERSIONS; do
-		pg_config=$(bash test/pg_build.sh "$major")
-		PG_VERSIONS='' PG_CONFIG=$pg_config bash test/bench.sh
-	done
-	exit 0
-fi
 bash test/prepare.sh
 source test/cluster.sh
 

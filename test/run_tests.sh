@@ -24,6 +24,13 @@ if [ ! -f "$VECTORS/shard_vectors.tsv" ] || [ ! -f "$VECTORS/hash_vectors.tsv" ]
 	exit 1
 fi
 bash test/deps.sh || { echo "FATAL: could not install dependencies" >&2; exit 1; }
+# as root, the suites run as postgres (initdb refuses root), who must be able
+# to read the project and the vectors
+if [ "$(id -u)" -eq 0 ] && ! runuser -u postgres -- test -r "$PWD/sql" -a -r "$PWD/$VECTORS/shard_vectors.tsv"; then
+	echo "FATAL: the user postgres, who runs the tests, cannot read $(pwd) or $VECTORS" >&2
+	echo "       Make the directories above them readable (chmod o+rx) or clone elsewhere." >&2
+	exit 1
+fi
 rm -rf "$LOGS" && mkdir -p "$LOGS"
 
 passed=0

@@ -36,7 +36,8 @@ my $bench = IPC::Run::start(
 	'>', \$out, '2>', \$err);
 
 # the changer: every 100 ms one change of placement, health or the nodes
-# setting, each statement its own transaction (ALTER SYSTEM needs that)
+# setting, from one session of its own, each statement its own transaction
+# (ALTER SYSTEM needs that)
 my @changes = (
 	[ q{SELECT register_shard_nodes(1, ARRAY['r1', 'r2'])} ],
 	[ q{SELECT set_node_health('a1', false)}, q{SELECT set_node_health('b2', false)} ],
@@ -44,18 +45,26 @@ my @changes = (
 	[ 'SELECT unregister_shard_nodes(1)' ],
 	[ q{SELECT set_node_health('a1', true)}, q{SELECT reset_node_health('b2')} ],
 	[ q{ALTER SYSTEM SET dakera_shard.nodes = 'a1, a2, a3'}, 'SELECT pg_reload_conf()' ]);
+my $changer = $node->background_psql('postgres', on_error_stop => 0);
 my ($made, @failed) = (0);
-my $end = time() + $seconds;
-while (time() < $end)
+my $start = time();
+while (time() < $start + $seconds)
 {
 	for my $statement (@{ $changes[ $made % @changes ] })
 	{
-		my ($ret, $stdout, $stderr) = $node->psql('postgres', $statement);
-		push @failed, "$statement: $stderr" if $ret != 0;
+		my ($result, $error) = $changer->query($statement);
+		if ($error)
+		{
+			push @failed, "$statement: $changer->{stderr}";
+			$changer->{stderr} = '';
+		}
 	}
 	$made++;
-	usleep(100_000);
+	# changes on a 100 ms schedule
+	my $wait = $start + $made * 0.1 - time();
+	usleep(int($wait * 1_000_000)) if $wait > 0;
 }
+$changer->quit;
 $bench->finish;
 my $status = $?;
 my ($transactions) = $out =~ /^number of transactions actually processed: (\d+)/m;
