@@ -84,13 +84,16 @@ regress_counts() {
 tap_results() {
 	awk -v status="$2" '
 		/^test\/t\/[^ ]+\.pl \.+ *$/ { f = $1; order[++n] = f; next }
+		/^test\/t\/[^ ]+\.pl \.+ skipped/ { f = ""; order[++n] = $1; sub(/^[^ ]+ \.+ skipped:? */, ""); skip[order[n]] = $0; next }
 		/^Bailout called/ { bailouts++ }
 		f && /^ok [0-9]/ { ok[f]++ }
 		f && /^not ok [0-9]/ { nok[f]++; print "   " f ": " $0 }
 		f && /^Dubious, test returned/ { died[f] = 1 }
 		END {
 			for (i = 1; i <= n; i++) {
-				f = order[i]; p += ok[f]; x += nok[f]
+				f = order[i]
+				if (f in skip) { printf "TAP %s: skipped: %s\n", f, skip[f]; continue }
+				p += ok[f]; x += nok[f]
 				if (died[f] && !nok[f]) x++
 				printf "TAP %s: %d passed, %d failed%s\n", f, ok[f], nok[f] + (died[f] && !nok[f]),
 					died[f] ? " (it stopped early)" : ""
