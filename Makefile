@@ -29,7 +29,7 @@ CORE_OBJS = src/core/keyhash.o src/core/ring.o src/core/jump.o src/core/shape.o 
 OBJS = $(CORE_OBJS) src/dakera_shard.o src/settings.o src/shape_errors.o \
 	src/server_ring.o src/ring_record.o src/ring_cache.o src/routing.o src/shard_batch.o \
 	src/shmem.o src/node_health.o src/shard_placement.o src/routing_key.o \
-	src/owner_scope.o src/table_route.o src/table_functions.o src/key_encoding.o src/reshard_plan.o
+	src/owner_scope.o src/partition_ddl.o src/table_route.o src/table_functions.o src/key_encoding.o src/reshard_plan.o
 
 # pg_regress suites (sql/NAME.sql, expected/NAME.out), by server
 # configuration: each runs in a temporary instance started with

@@ -1,7 +1,8 @@
 -- encoding: the engine hashes a key's UTF-8 bytes, whatever the database's
 -- encoding.  The same keys routed in this (UTF8) database and in a LATIN1
 -- one print the same hashes and shards (the two tables below are equal);
--- SQL_ASCII, whose text has no known encoding, is refused at CREATE EXTENSION.
+-- SQL_ASCII, whose text has no known encoding, and MULE_INTERNAL, which has no
+-- conversion to UTF-8, are refused at CREATE EXTENSION.
 \set VERBOSITY default
 CREATE VIEW routed_keys AS
 SELECT k, octet_length(convert_to(k, 'UTF8')) AS utf8_bytes, shard_key_hash(k) AS hash,
@@ -12,6 +13,7 @@ SELECT shard_key_hash('café-1') = -8216019698553428491 AS engine_hash;
 
 CREATE DATABASE dakera_latin1 ENCODING 'LATIN1' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0;
 CREATE DATABASE dakera_sql_ascii ENCODING 'SQL_ASCII' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0;
+CREATE DATABASE dakera_mule ENCODING 'MULE_INTERNAL' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0;
 
 \c dakera_latin1
 SET client_encoding = 'UTF8';
@@ -40,8 +42,12 @@ SELECT k, s AS ring64, shard_for(k, 1000, 'jump') AS jump1000 FROM routed ORDER 
 
 \c dakera_sql_ascii
 CREATE EXTENSION dakera_shard;
+-- MULE_INTERNAL has no conversion to UTF-8
+\c dakera_mule
+CREATE EXTENSION dakera_shard;
 
 \c contrib_regression
 DROP DATABASE dakera_latin1;
 DROP DATABASE dakera_sql_ascii;
+DROP DATABASE dakera_mule;
 DROP VIEW routed_keys;

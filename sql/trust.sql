@@ -219,6 +219,126 @@ RESET ROLE;
 \set VERBOSITY default
 SELECT count(*) AS shards FROM partition_info();
 
+-- 7. a second review's findings
+-- create_shard_partitions copies the parent's indexes, whose expressions
+-- PostgreSQL folds: the partitions are made as the parent's owner
+SET ROLE trust_owner;
+CREATE TABLE s.docs (id text NOT NULL, n int) PARTITION BY LIST (public.shard_for(id));
+CREATE INDEX ON s.docs ((n + s.c(1)));
+CREATE INDEX ON s.docs (n) WHERE n > s.c(2);
+RESET ROLE;
+SELECT * FROM create_shard_partitions('s.docs');
+SELECT c.relname, pg_get_userbyid(c.relowner) AS owner
+FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 's.docs'::regclass ORDER BY 1;
+SELECT rolsuper AS owner_became_superuser FROM pg_roles WHERE rolname = 'trust_owner';
+-- and only by whoever may: the parent's owner (or a superuser)
+SET ROLE trust_reader;
+SELECT * FROM create_shard_partitions('s.docs');
+RESET ROLE;
+-- a shape from a PL/pgSQL variable is read on every call, not once
+CREATE FUNCTION route_by(k text, n int, strategy text) RETURNS int LANGUAGE plpgsql IMMUTABLE AS $$
+BEGIN RETURN shard_for(k, n, strategy); END $$;
+SELECT count(*) FILTER (WHERE route_by('doc-14', g, st) <> shard_for('doc-14', g, st)) AS wrong
+FROM generate_series(2, 40) g, unnest(ARRAY['jump', 'range', 'consistent_hash']) st;
+DROP FUNCTION route_by(text, int, text);
+-- keys whose type has a length (char(n), bit(n)) or prints lossily (float8
+-- under a low extra_float_digits) are walked whole: every batch advances
+CREATE TABLE codes (code char(8) PRIMARY KEY, shard_id int);
+INSERT INTO codes SELECT 'c' || g, 99 FROM generate_series(1, 60) g;
+CREATE TABLE bits (b bit(16) PRIMARY KEY, shard_id int);
+INSERT INTO bits SELECT g::bit(16), 99 FROM generate_series(1, 30) g;
+CREATE TABLE floats (k float8 PRIMARY KEY, shard_id int);
+INSERT INTO floats SELECT 1 + g * 1e-9, 99 FROM generate_series(1, 30) g;
+SET extra_float_digits = -10;
+SET statement_timeout = '60s';
+SET client_min_messages = warning;
+CALL reshard_table('codes', 'code', 'shard_id', batch_size => 7);
+CALL reshard_table('bits', 'b', 'shard_id', batch_size => 7);
+CALL reshard_table('floats', 'k', 'shard_id', batch_size => 7);
+RESET client_min_messages;
+RESET statement_timeout;
+RESET extra_float_digits;
+SELECT (SELECT stale_rows FROM shard_verify('codes', 'code', 'shard_id')) AS codes_stale,
+       (SELECT stale_rows FROM shard_verify('bits', 'b', 'shard_id')) AS bits_stale,
+       (SELECT stale_rows FROM shard_verify('floats', 'k', 'shard_id')) AS floats_stale,
+       (SELECT count(*) FROM codes WHERE shard_id = 99) + (SELECT count(*) FROM bits WHERE shard_id = 99)
+       + (SELECT count(*) FROM floats WHERE shard_id = 99) AS left_unmoved;
+DROP TABLE codes, bits, floats;
+-- the key column is not a shard column, and a shard column holds integers
+CREATE TABLE events (user_id int, payload text);
+INSERT INTO events SELECT g, 'row ' || g FROM generate_series(1, 100) g;
+CALL reshard_table('events', 'user_id', 'user_id');
+SELECT * FROM shard_verify('events', 'user_id', 'payload');
+SELECT count(DISTINCT user_id) AS keys_intact FROM events;
+CALL reshard_table('events', NULL, 'user_id');
+DROP TABLE events;
+-- a cast whose text depends on settings is not a routing the extension owns
+CREATE TABLE blobs (id bytea NOT NULL, s int GENERATED ALWAYS AS (shard_for(id::text)) STORED);
+CREATE TABLE floaty (x float8 NOT NULL, s int GENERATED ALWAYS AS (shard_for(x::text)) STORED);
+CREATE TABLE counted (n bigint NOT NULL, s int GENERATED ALWAYS AS (shard_for(n::text)) STORED);
+SELECT rel, shard_column, key_column FROM sharded_tables() WHERE rel::text IN ('blobs', 'floaty', 'counted');
+DROP TABLE blobs, floaty, counted;
+-- a planted domain named text on the caller's search_path is not a
+-- variable's type inside reshard_table
+CREATE TABLE docs2 (id text PRIMARY KEY, shard_id int);
+INSERT INTO docs2 SELECT 'd-' || g, 99 FROM generate_series(1, 10) g;
+SET ROLE trust_owner;
+CREATE DOMAIN s.text AS pg_catalog.text CHECK (s.c(0) > 0);
+CREATE DOMAIN s.int4 AS pg_catalog.int4 CHECK (s.c(0) > 0);
+RESET ROLE;
+SET search_path = s, pg_catalog, public;
+CALL public.reshard_table('public.docs2', 'id', 'shard_id');
+RESET search_path;
+SELECT rolsuper AS owner_became_superuser FROM pg_roles WHERE rolname = 'trust_owner';
+DROP TABLE docs2;
+-- FORCE ROW LEVEL SECURITY would hide rows from the owner's scan: refused,
+-- even for a superuser, rather than silently incomplete
+CREATE TABLE tenants (tenant text NOT NULL, id text PRIMARY KEY, shard_id int);
+INSERT INTO tenants SELECT 't' || (g % 3), 'doc-' || g, 99 FROM generate_series(1, 90) g;
+ALTER TABLE tenants OWNER TO trust_owner;
+ALTER TABLE tenants ENABLE ROW LEVEL SECURITY;
+ALTER TABLE tenants FORCE ROW LEVEL SECURITY;
+CREATE POLICY tenant_only ON tenants USING (tenant = current_setting('app.tenant', true));
+SELECT * FROM shard_verify('tenants', 'id', 'shard_id');
+CALL reshard_table('tenants', 'id', 'shard_id');
+ALTER TABLE tenants NO FORCE ROW LEVEL SECURITY;
+SELECT stale_rows FROM shard_verify('tenants', 'id', 'shard_id');
+DROP TABLE tenants;
+-- a reader needs USAGE on the table's schema, as a query of theirs would
+CREATE SCHEMA secret;
+CREATE TABLE secret.keys (id text PRIMARY KEY, shard_id int GENERATED ALWAYS AS (shard_for(id)) STORED);
+INSERT INTO secret.keys (id) VALUES ('password-1'), ('password-2');
+GRANT SELECT ON secret.keys TO trust_reader;
+SELECT 'secret.keys'::regclass::oid AS secret_oid \gset
+SET ROLE trust_reader;
+SELECT * FROM shard_verify(:secret_oid, 'id', 'shard_id');
+SELECT sum(rows) AS overview_rows_with_secret FROM shard_overview;
+RESET ROLE;
+DROP SCHEMA secret CASCADE;
+-- foreign tables are read with the caller's user mapping or not at all, and
+-- a foreign inheritance child is listed like any other child
+CREATE EXTENSION IF NOT EXISTS postgres_fdw;
+CREATE SERVER trust_loop FOREIGN DATA WRAPPER postgres_fdw OPTIONS (dbname 'nowhere');
+CREATE USER MAPPING FOR trust_owner SERVER trust_loop;
+CREATE FOREIGN TABLE s.customers (id text, region int) SERVER trust_loop;
+ALTER FOREIGN TABLE s.customers OWNER TO trust_owner;
+GRANT SELECT ON s.customers TO trust_reader;
+CREATE FOREIGN TABLE inh_remote () INHERITS (inh) SERVER trust_loop;
+SET ROLE trust_reader;
+SELECT * FROM shard_verify('s.customers', 'id', 'region');
+RESET ROLE;
+SELECT rel, shard_column FROM sharded_tables() WHERE rel::text LIKE 'inh%' ORDER BY 1;
+DROP FOREIGN TABLE inh_remote, s.customers;
+DROP SERVER trust_loop CASCADE;
+-- a node list for the whole cluster may be as long as dakera_shard.nodes may
+SELECT count(*) AS shards_planned FROM rebalance_plan(ARRAY(SELECT 'n' || g FROM generate_series(1, 101) g), 2);
+SELECT count(*) FROM rebalance_plan(ARRAY(SELECT 'n' || g FROM generate_series(1, 1025) g), 2);
+-- a plan too large is refused before its rings are built
+SELECT count(*) FROM reshard_plan_between(27962, 'consistent_hash', 150, 27961, 'consistent_hash', 150);
+-- rings of explicit shapes held by one statement are bounded (4 of 64 MB fit)
+SELECT count(DISTINCT shard_for('k', 27000 + g)) FROM generate_series(1, 6) g;
+SELECT rings <= 8 AND bytes <= 256 * 1024 * 1024 AS cache_bounded FROM dakera_shard_internal.ring_cache();
+
 DROP TABLE jump6, named6, sub, ci, nulls, inh, hidden CASCADE;
 DROP TABLE both_ways;
 DROP FUNCTION overview_rows(), true_rows();

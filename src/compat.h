@@ -39,6 +39,14 @@
 #define ds_owns_relation(relid, role) pg_class_ownercheck((relid), (role))
 #endif
 
+/* 16 replaced pg_namespace_aclcheck() with the generic object_aclcheck() */
+#if PG_VERSION_NUM >= 160000
+#include "catalog/pg_namespace.h"
+#define ds_namespace_aclcheck(nspid, role, mode) object_aclcheck(NamespaceRelationId, (nspid), (role), (mode))
+#else
+#define ds_namespace_aclcheck(nspid, role, mode) pg_namespace_aclcheck((nspid), (role), (mode))
+#endif
+
 /*
  * 16's PGXS hides every symbol of a module (-fvisibility=hidden) and its
  * fmgr.h marks SQL entry points and _PG_init PGDLLEXPORT; 15 does neither.

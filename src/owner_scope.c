@@ -9,7 +9,8 @@
  * owner sees rows that row-level security may hide from the caller, refuse
  * a reader whom policies restrict), then switch to
  * the table's owner under SECURITY_RESTRICTED_OPERATION with search_path
- * pinned to pg_catalog, pg_temp for the scan, and switch back after it.  An
+ * pinned to pg_catalog, pg_temp (and the settings that change how values
+ * print pinned to their defaults) for the scan, and switch back after it.  An
  * error anywhere is unwound by the (sub)transaction abort, which restores the
  * user, the security context and the GUC nest level.
  */
@@ -18,6 +19,9 @@
 #include "access/htup_details.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
+#include "catalog/pg_inherits.h"
+#include "foreign/foreign.h"
+#include "fmgr.h"
 #include "miscadmin.h"
 #include "utils/acl.h"
 #include "utils/guc.h"
@@ -27,61 +31,183 @@
 
 #include "owner_scope.h"
 
+/*
+ * Each check below returns whether the caller passes it; when report is
+ * true a failure is an error that says why, otherwise it only answers (for
+ * table_readable(), which shard_overview filters with).
+ */
+#define REFUSE(report, ...) \
+	do { if (report) ereport(ERROR, __VA_ARGS__); return false; } while (0)
+
 /* Only tables hold rows we can route: refuse views and everything else. */
-static void
-check_scannable(Oid relid)
+static bool
+scannable(Oid relid, bool report)
 {
 	char		relkind = get_rel_relkind(relid);
 
 	if (relkind != RELKIND_RELATION && relkind != RELKIND_PARTITIONED_TABLE &&
 		relkind != RELKIND_FOREIGN_TABLE)
-		ereport(ERROR,
-				errcode(ERRCODE_WRONG_OBJECT_TYPE),
-				errmsg("\"%s\" is not a table", get_rel_name(relid)),
-				errhint("Name a table, a partitioned table or a foreign table."));
+		REFUSE(report,
+			   errcode(ERRCODE_WRONG_OBJECT_TYPE),
+			   errmsg("\"%s\" is not a table", get_rel_name(relid)),
+			   errhint("Name a table, a partitioned table or a foreign table."));
 	if (get_rel_persistence(relid) == RELPERSISTENCE_TEMP &&
 		isOtherTempNamespace(get_rel_namespace(relid)))
-		ereport(ERROR,
-				errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				errmsg("cannot access temporary tables of other sessions"));
+		REFUSE(report,
+			   errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+			   errmsg("cannot access temporary tables of other sessions"));
+	return true;
 }
 
-/* The caller's right: SELECT to read a table, ownership to change its rows' places. */
-static void
-check_caller_right(Oid relid, TableRight right)
+/* The caller may look into the table's schema, as a query naming it would need. */
+static bool
+schema_usage(Oid relid, bool report)
 {
-	if (right == TABLE_READ)
-	{
-		AclResult	acl = pg_class_aclcheck(relid, GetUserId(), ACL_SELECT);
+	Oid			nsp = get_rel_namespace(relid);
+	AclResult	acl = ds_namespace_aclcheck(nsp, GetUserId(), ACL_USAGE);
 
-		if (acl != ACLCHECK_OK)
-			aclcheck_error(acl, OBJECT_TABLE, get_rel_name(relid));
-		/* the owner sees every row: refuse where policies hide some from the caller */
-		if (check_enable_rls(relid, InvalidOid, true) == RLS_ENABLED)
-			ereport(ERROR,
-					errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-					errmsg("row-level security hides rows of table \"%s\" from you", get_rel_name(relid)),
-					errdetail("Measuring counts every row of the table, including rows its policies do not show you."),
-					errhint("Ask the table's owner, or a role that bypasses row-level security, to run it."));
+	if (acl != ACLCHECK_OK)
+	{
+		if (report)
+			aclcheck_error(acl, OBJECT_SCHEMA, get_namespace_name(nsp));
+		return false;
 	}
-	else if (!ds_owns_relation(relid, GetUserId()))
-		aclcheck_error(ACLCHECK_NOT_OWNER, OBJECT_TABLE, get_rel_name(relid));
+	return true;
 }
+
+/* SELECT to read a table, ownership (or membership in its owner) to move its rows. */
+static bool
+table_right(Oid relid, TableRight right, bool report)
+{
+	AclResult	acl = right == TABLE_READ ? pg_class_aclcheck(relid, GetUserId(), ACL_SELECT) :
+		ds_owns_relation(relid, GetUserId()) ? ACLCHECK_OK : ACLCHECK_NOT_OWNER;
+
+	if (acl != ACLCHECK_OK)
+	{
+		if (report)
+			aclcheck_error(acl, OBJECT_TABLE, get_rel_name(relid));
+		return false;
+	}
+	return true;
+}
+
+/* Does the caller (or PUBLIC) have a user mapping for this foreign server? */
+static bool
+caller_has_user_mapping(Oid serverid)
+{
+	return SearchSysCacheExists2(USERMAPPINGUSERSERVER, ObjectIdGetDatum(GetUserId()),
+								 ObjectIdGetDatum(serverid)) ||
+		SearchSysCacheExists2(USERMAPPINGUSERSERVER, ObjectIdGetDatum(InvalidOid),
+							  ObjectIdGetDatum(serverid));
+}
+
+/*
+ * The owner's scan would reach foreign tables through the owner's user
+ * mappings: the caller must have one of their own for each, as a query of
+ * theirs would.
+ */
+static bool
+foreign_access(Oid relid, bool report)
+{
+	ListCell   *lc;
+
+	foreach(lc, find_all_inheritors(relid, NoLock, NULL))
+	{
+		Oid			leaf = lfirst_oid(lc);
+		ForeignServer *server;
+
+		if (get_rel_relkind(leaf) != RELKIND_FOREIGN_TABLE)
+			continue;
+		server = GetForeignServer(GetForeignTable(leaf)->serverid);
+		if (!caller_has_user_mapping(server->serverid))
+			REFUSE(report,
+				   errcode(ERRCODE_UNDEFINED_OBJECT),
+				   errmsg("user mapping not found for user \"%s\", server \"%s\"",
+						  GetUserNameFromId(GetUserId(), false), server->servername),
+				   errdetail("Table \"%s\" is a foreign table on that server.", get_rel_name(leaf)),
+				   errhint("Create a user mapping for yourself on server \"%s\", as reading the table yourself would need.",
+						   server->servername));
+	}
+	return true;
+}
+
+/*
+ * Row-level security: the owner sees every row unless the table forces its
+ * policies on its owner too.  Refuse a caller whom policies restrict (the
+ * owner would count rows hidden from them), and any scan the policies would
+ * restrict for the owner (it would be silently incomplete).
+ */
+static bool
+row_security_allows(Oid relid, Oid owner, bool report)
+{
+	if (check_enable_rls(relid, InvalidOid, true) == RLS_ENABLED)
+		REFUSE(report,
+			   errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+			   errmsg("row-level security hides rows of table \"%s\" from you", get_rel_name(relid)),
+			   errdetail("Measuring counts every row of the table, including rows its policies do not show you."),
+			   errhint("Ask the table's owner, or a role that bypasses row-level security, to run it."));
+	if (check_enable_rls(relid, owner, true) == RLS_ENABLED)
+		REFUSE(report,
+			   errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+			   errmsg("table \"%s\" forces row-level security on its owner", get_rel_name(relid)),
+			   errdetail("dakera_shard reads and moves rows as the table's owner; its policies would hide some of them, and the work would be incomplete."),
+			   errhint("Run ALTER TABLE ... NO FORCE ROW LEVEL SECURITY for the time of the work, then FORCE it again."));
+	return true;
+}
+
+/* Every check, in the order a refusal is most useful in. */
+static bool
+caller_may(Oid relid, TableRight right, bool report)
+{
+	if (!scannable(relid, report) || !schema_usage(relid, report) || !table_right(relid, right, report))
+		return false;
+	if (right == TABLE_ALTER)
+		return true;			/* no row is read: row access is not in question */
+	return foreign_access(relid, report) && row_security_allows(relid, ds_relation_owner(relid), report);
+}
+
+/*
+ * table_readable(rel): whether the caller may measure the table, without
+ * an error when not (shard_overview leaves such tables out).
+ */
+PG_FUNCTION_INFO_V1(table_readable);
+Datum
+table_readable(PG_FUNCTION_ARGS)
+{
+	Oid			relid = PG_GETARG_OID(0);
+
+	if (!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(relid)))
+		PG_RETURN_BOOL(false);
+	PG_RETURN_BOOL(caller_may(relid, TABLE_READ, false));
+}
+
+/*
+ * Settings that change how values print, and so the text of a key routed as
+ * text: pinned to PostgreSQL's defaults for the scan, so that the text a
+ * batch ends on reads back as the same key, and a key's text is the same
+ * whoever runs the scan.
+ */
+static const char *const pinned_settings[][2] = {
+	{"search_path", "pg_catalog, pg_temp"},
+	{"row_security", "on"},
+	{"extra_float_digits", "1"},
+	{"bytea_output", "hex"},
+	{"DateStyle", "ISO, MDY"},
+	{"IntervalStyle", "postgres"},
+	{"TimeZone", "UTC"},
+};
 
 /* Check the caller, then become the table's owner, security-restricted. */
 void
 owner_scope_enter(OwnerScope *scope, Oid relid, TableRight right)
 {
-	Oid			owner;
-
-	check_scannable(relid);
-	check_caller_right(relid, right);
-	owner = ds_relation_owner(relid);
+	(void) caller_may(relid, right, true);
 	GetUserIdAndSecContext(&scope->saved_user, &scope->saved_sec_context);
-	SetUserIdAndSecContext(owner, scope->saved_sec_context | SECURITY_RESTRICTED_OPERATION);
+	SetUserIdAndSecContext(ds_relation_owner(relid), scope->saved_sec_context | SECURITY_RESTRICTED_OPERATION);
 	scope->nest_level = NewGUCNestLevel();
-	(void) set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET, PGC_S_SESSION,
-							 GUC_ACTION_SAVE, true, 0, false);
+	for (int i = 0; i < (int) lengthof(pinned_settings); i++)
+		(void) set_config_option(pinned_settings[i][0], pinned_settings[i][1], PGC_USERSET, PGC_S_SESSION,
+								 GUC_ACTION_SAVE, true, 0, false);
 }
 
 void

@@ -8,7 +8,8 @@
 typedef enum TableRight
 {
 	TABLE_READ,					/* the caller needs SELECT on the table */
-	TABLE_OWN					/* the caller must own the table (or be a superuser) */
+	TABLE_OWN,					/* the caller must own the table (or be a superuser) */
+	TABLE_ALTER					/* the same, for DDL that reads no row of it */
 } TableRight;
 
 typedef struct OwnerScope

@@ -38,6 +38,36 @@ poll_interrupts(void)
 	CHECK_FOR_INTERRUPTS();
 }
 
+/* Boundaries a shape cuts the hash space at, at most: its ring points, or its shards. */
+static uint64
+shape_cuts(const Shape *shape)
+{
+	return strategy_uses_ring(shape->strategy) ?
+		(uint64) shape->num_shards * shape->virtual_nodes : shape->num_shards;
+}
+
+/*
+ * The most pairs a plan between two shapes can have, from the shapes alone:
+ * jump pairs every shard with every shard; two interval shapes give at most
+ * one pair per cut of either.  Checked before any ring is built.
+ */
+static void
+check_plan_size(const Shape *from, const Shape *to)
+{
+	bool		jump = from->strategy == STRATEGY_JUMP || to->strategy == STRATEGY_JUMP;
+	uint64		bound = jump ? (uint64) from->num_shards * to->num_shards :
+		shape_cuts(from) + shape_cuts(to);
+
+	if (bound > RESHARD_MAX_PAIRS)
+		ereport(ERROR,
+				errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				errmsg("a plan from %s to %s could have %llu shard pairs",
+					   shape_describe(from), shape_describe(to), (unsigned long long) bound),
+				errdetail("jump pairs every shard of one shape with every shard of the other, and ring shapes give a pair per ring point; the limit is %d pairs.",
+						  RESHARD_MAX_PAIRS),
+				errhint("Plan with fewer shards or virtual nodes, or against a range shape."));
+}
+
 PG_FUNCTION_INFO_V1(reshard_plan_fractions);
 Datum
 reshard_plan_fractions(PG_FUNCTION_ARGS)
@@ -53,28 +83,24 @@ reshard_plan_fractions(PG_FUNCTION_ARGS)
 	MoveFraction *moves;
 	size_t		count;
 
+	/* both shapes checked, and the plan's size bounded, before any ring is built */
+	if (between)
+		from = shape_from_sql(PG_GETARG_TEXT_PP(1), PG_GETARG_INT32(0), PG_GETARG_INT32(2));
+	else
+		from = server_ring()->shape;
+	to = shape_from_sql(PG_GETARG_TEXT_PP(t + 1), PG_GETARG_INT32(t), PG_GETARG_INT32(t + 2));
+	check_plan_size(&from, &to);
+
 	if (between)
 		from = shape_from_args(PG_GETARG_TEXT_PP(1), PG_GETARG_INT32(0), PG_GETARG_INT32(2), &from_ring);
 	else
-	{
-		const ServerRing *server = server_ring();
-
-		from = server->shape;
-		from_ring = server->ring;
-	}
+		from_ring = server_ring()->ring;
 	/* the cache keeps every ring this statement uses: from_ring stays valid */
 	to = shape_from_args(PG_GETARG_TEXT_PP(t + 1), PG_GETARG_INT32(t), PG_GETARG_INT32(t + 2), &to_ring);
 
 	reshard_poll_hook = poll_interrupts;
 	bound = plan_moves_bound(&from, from_ring, &to, to_ring);
-	if (bound > RESHARD_MAX_PAIRS)
-		ereport(ERROR,
-				errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				errmsg("a plan from %s to %s would have %llu shard pairs",
-					   shape_describe(&from), shape_describe(&to), (unsigned long long) bound),
-				errdetail("jump pairs every shard of one shape with every shard of the other, and ring shapes give a pair per arc; the limit is %d pairs.",
-						  RESHARD_MAX_PAIRS),
-				errhint("Plan with fewer shards, or against a consistent_hash or range shape on both sides."));
+	Assert(bound <= RESHARD_MAX_PAIRS);
 	moves = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(MoveFraction) * Max(bound, 1));
 	count = plan_moves(&from, from_ring, &to, to_ring, moves,
 					   MemoryContextAllocHuge(CurrentMemoryContext,

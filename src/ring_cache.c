@@ -4,11 +4,12 @@
  *
  * Design: rings in TopMemoryContext, least recently used first out, within
  * a budget of RING_CACHE_KEEP rings and RING_CACHE_BUDGET bytes.  A ring
- * used by the statement under way is never evicted, whatever the budget: a
- * query that routes with K shapes builds each of its K rings once, not once
- * per row (call sites keep their ring pointer between rows, and would
- * otherwise evict each other's rings in turn).  The budget is enforced when
- * a later statement needs a ring.  A ring of the server's own shape is never
+ * used by the statement under way is never evicted: a query that routes
+ * with K shapes builds each of its K rings once, not once per row (call
+ * sites keep their ring pointer between rows, and would otherwise evict each
+ * other's rings in turn).  The count may grow past RING_CACHE_KEEP within a
+ * statement, the bytes never past RING_CACHE_BUDGET: a statement that needs
+ * more is refused.  A ring of the server's own shape is never
  * built again: the server's ring (shared or local) serves it.  The epoch,
  * bumped whenever a ring is freed, tells call sites to look again.
  */
@@ -17,6 +18,7 @@
 #include "access/htup_details.h"
 #include "access/xact.h"
 #include "funcapi.h"
+#include "miscadmin.h"
 #include "utils/memutils.h"
 
 #define RING_CACHE_KEEP 8
@@ -80,8 +82,16 @@ evict_to_budget(Size incoming, TimestampTz now)
 			if (rings[i].statement != now &&
 				(victim < 0 || rings[i].last_used < rings[victim].last_used))
 				victim = i;
+		if (victim < 0 && cached_bytes() + incoming > RING_CACHE_BUDGET)
+			ereport(ERROR,
+					errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					errmsg("a statement routes with more rings of explicit shapes than fit in %d MB",
+						   (int) (RING_CACHE_BUDGET / (1024 * 1024))),
+					errdetail("It holds %d rings of %zu bytes and needs another of %zu bytes.",
+							  ring_count, cached_bytes(), incoming),
+					errhint("Route one statement with fewer consistent_hash shapes, or with range or jump, which need no ring."));
 		if (victim < 0)
-			return;				/* all in use by this statement: keep them */
+			return;				/* all in use by this statement, within budget: keep them */
 		pfree(rings[victim].ring);
 		rings[victim] = rings[--ring_count];
 		ds_ring_cache_epoch++;	/* pointers kept by call sites may dangle now */
@@ -112,6 +122,7 @@ ring_cache_get(uint32 num_shards, uint32 virtual_nodes, uint64 *ring_epoch)
 			return rings[i].ring;
 		}
 
+	CHECK_FOR_INTERRUPTS();		/* a ring takes up to a few hundred ms to build */
 	bytes = ring_block_size(&shape);	/* sizing hashes the points: once */
 	evict_to_budget(bytes, now);
 	if (ring_count == ring_capacity)

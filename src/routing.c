@@ -13,6 +13,7 @@
 #include "dakera_shard.h"
 
 #include "fmgr.h"
+#include "nodes/primnodes.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 
@@ -65,6 +66,24 @@ resolve_explicit_shape(ExplicitShape *cache, text *strategy, int32 num_shards,
 		cache->ring = ring_cache_get(num_shards, virtual_nodes, &cache->ring_epoch);
 }
 
+/*
+ * Is argument n of this call site a constant of the query?  Not
+ * get_fn_expr_arg_stable(), which also says yes for a PARAM_EXTERN: a
+ * PL/pgSQL variable is one, and its value changes between calls that share
+ * this FmgrInfo.
+ */
+static bool
+arg_is_const(FmgrInfo *flinfo, int n)
+{
+	Node	   *expr = flinfo->fn_expr;
+	List	   *args;
+
+	if (expr == NULL || !IsA(expr, FuncExpr))
+		return false;
+	args = ((FuncExpr *) expr)->args;
+	return n < list_length(args) && IsA(list_nth(args, n), Const);
+}
+
 /* shard_for(key, num_shards, strategy, virtual_nodes): an explicit ring. */
 PG_FUNCTION_INFO_V1(shard_for_explicit);
 Datum
@@ -88,9 +107,8 @@ shard_for_explicit(PG_FUNCTION_ARGS)
 	{
 		cache = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(ExplicitShape));
 		cache->strategy_len = -1;
-		cache->constant_args = get_fn_expr_arg_stable(fcinfo->flinfo, 1) &&
-			get_fn_expr_arg_stable(fcinfo->flinfo, 2) &&
-			get_fn_expr_arg_stable(fcinfo->flinfo, 3);
+		cache->constant_args = arg_is_const(fcinfo->flinfo, 1) && arg_is_const(fcinfo->flinfo, 2) &&
+			arg_is_const(fcinfo->flinfo, 3);
 		fcinfo->flinfo->fn_extra = cache;
 	}
 	if (cache->shape.num_shards != (uint32) num_shards ||

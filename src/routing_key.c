@@ -30,6 +30,7 @@
 #include "catalog/pg_language.h"
 #include "catalog/pg_partitioned_table.h"
 #include "catalog/pg_proc.h"
+#include "catalog/pg_type.h"
 #include "commands/extension.h"
 #include "nodes/nodeFuncs.h"
 #include "nodes/primnodes.h"
@@ -101,7 +102,41 @@ route_function(Oid funcid)
 	return result;
 }
 
-/* A cast PostgreSQL itself provides: binary, through I/O, or a built-in function. */
+/*
+ * Whether a value of this type prints the same whatever the session's
+ * settings: text types, integers, numeric, uuid, bool.  Not bytea
+ * (bytea_output), floats (extra_float_digits), dates and times (DateStyle,
+ * TimeZone, IntervalStyle) or money (lc_monetary): a key cast from those to
+ * text would route differently from one session to the next.
+ */
+static bool
+prints_alike_everywhere(Oid type)
+{
+	switch (getBaseType(type))
+	{
+		case TEXTOID:
+		case VARCHAROID:
+		case BPCHAROID:
+		case NAMEOID:
+		case CHAROID:
+		case INT2OID:
+		case INT4OID:
+		case INT8OID:
+		case OIDOID:
+		case NUMERICOID:
+		case UUIDOID:
+		case BOOLOID:
+			return true;
+		default:
+			return false;
+	}
+}
+
+/*
+ * A cast PostgreSQL itself provides whose result cannot depend on settings:
+ * binary (RelabelType), or through I/O or a built-in function from a type
+ * that prints alike everywhere.  NULL when node is some other cast.
+ */
 static Node *
 strip_builtin_cast(Node *node)
 {
@@ -110,14 +145,18 @@ strip_builtin_cast(Node *node)
 	if (IsA(node, RelabelType))
 		return (Node *) ((RelabelType *) node)->arg;
 	if (IsA(node, CoerceViaIO))
-		return (Node *) ((CoerceViaIO *) node)->arg;
+	{
+		Node	   *arg = (Node *) ((CoerceViaIO *) node)->arg;
+
+		return prints_alike_everywhere(exprType(arg)) ? arg : NULL;
+	}
 	if (IsA(node, FuncExpr))
 	{
 		FuncExpr   *f = (FuncExpr *) node;
 
 		if ((f->funcformat == COERCE_EXPLICIT_CAST || f->funcformat == COERCE_IMPLICIT_CAST) &&
 			f->funcid < FirstNormalObjectId && list_length(f->args) >= 1)
-			return (Node *) linitial(f->args);
+			return prints_alike_everywhere(exprType(linitial(f->args))) ? (Node *) linitial(f->args) : NULL;
 	}
 	return node;
 }

@@ -318,12 +318,13 @@ typedef struct NodeArrayProblem
 } NodeArrayProblem;
 
 /*
- * Node names from a text[]: one dimension, 1 to NODE_ARRAY_MAX of them, no
- * NULL, each acceptable (node_name_problem) and distinct.  what names the
- * argument in messages.  Returns the names, or NULL with *problem set.
+ * Node names from a text[]: one dimension, 1 to max of them (NODE_ARRAY_MAX
+ * for one shard's nodes, MAX_NODES for a cluster's), no NULL, each
+ * acceptable (node_name_problem) and distinct.  what names the argument in
+ * messages.  Returns the names, or NULL with *problem set.
  */
 static char **
-node_array_names(ArrayType *array, const char *what, int *count, NodeArrayProblem *problem)
+node_array_names(ArrayType *array, const char *what, int max, int *count, NodeArrayProblem *problem)
 {
 	Datum	   *elems;
 	bool	   *nulls;
@@ -337,12 +338,13 @@ node_array_names(ArrayType *array, const char *what, int *count, NodeArrayProble
 		return NULL;
 	}
 	deconstruct_array(array, TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, count);
-	if (*count == 0 || *count > NODE_ARRAY_MAX)
+	if (*count == 0 || *count > max)
 	{
 		problem->sqlerrcode = ERRCODE_INVALID_PARAMETER_VALUE;
 		problem->message = *count == 0 ? psprintf("%s must name at least one node", what) :
-			psprintf("%s names %d nodes; at most %d serve a shard", what, *count, NODE_ARRAY_MAX);
-		problem->hint = "Name at least one node, primary first.";
+			psprintf("%s names %d nodes; the limit is %d", what, *count, max);
+		problem->hint = *count == 0 ? "Name at least one node, primary first." :
+			psprintf("Name at most %d nodes%s.", max, max == NODE_ARRAY_MAX ? " for one shard" : "");
 		return NULL;
 	}
 	names = palloc(sizeof(char *) * *count);
@@ -378,10 +380,10 @@ node_array_names(ArrayType *array, const char *what, int *count, NodeArrayProble
 }
 
 static char **
-checked_node_array(ArrayType *array, const char *what, int *count)
+checked_node_array(ArrayType *array, const char *what, int max, int *count)
 {
 	NodeArrayProblem problem;
-	char	  **names = node_array_names(array, what, count, &problem);
+	char	  **names = node_array_names(array, what, max, count, &problem);
 
 	if (names == NULL)
 		ereport(ERROR,
@@ -399,7 +401,7 @@ valid_node_ids(PG_FUNCTION_ARGS)
 	NodeArrayProblem problem;
 	int			count;
 
-	PG_RETURN_BOOL(node_array_names(PG_GETARG_ARRAYTYPE_P(0), "node_ids", &count, &problem) != NULL);
+	PG_RETURN_BOOL(node_array_names(PG_GETARG_ARRAYTYPE_P(0), "node_ids", NODE_ARRAY_MAX, &count, &problem) != NULL);
 }
 
 /* local_node(): dakera_shard.local_node; calling it loads the library, which defines it. */
@@ -467,7 +469,7 @@ register_shard_nodes(PG_FUNCTION_ARGS)
 	shard = PG_GETARG_INT32(0);
 	nodes = PG_GETARG_ARRAYTYPE_P(1);
 	check_shard_in_ring(shard);
-	(void) checked_node_array(nodes, "node_ids", &count);
+	(void) checked_node_array(nodes, "node_ids", NODE_ARRAY_MAX, &count);
 	values[0] = Int32GetDatum(shard);
 	values[1] = PointerGetDatum(nodes);
 	execute_on_placement(fcinfo->flinfo->fn_oid,
@@ -503,7 +505,7 @@ rebalance_plan(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	int			num_names;
-	char	  **names = checked_node_array(PG_GETARG_ARRAYTYPE_P(0), "nodes", &num_names);
+	char	  **names = checked_node_array(PG_GETARG_ARRAYTYPE_P(0), "nodes", MAX_NODES, &num_names);
 	int32		replication_factor = PG_GETARG_INT32(1);
 	uint32		num_shards = server_ring()->shape.num_shards;
 	Registrations *regs = read_registrations(fcinfo->flinfo->fn_oid);

@@ -133,8 +133,10 @@ routing_sql(const TableRoute *route, const RoutingKey *key)
 static void
 set_key(TableRoute *route, AttrNumber attnum)
 {
+	Oid			collation;
+
 	route->key_attnum = attnum;
-	route->key_type = get_atttype(route->relid, attnum);
+	get_atttypetypmodcoll(route->relid, attnum, &route->key_type, &route->key_typmod, &collation);
 	route->key_sql = column_sql(route->relid, attnum);
 	route->key_name = get_attname(route->relid, attnum, false);
 }
@@ -174,6 +176,32 @@ only_routed_column(Oid relid, RoutingKey *key)
 				errdetail("The table has %d generated columns that call shard_for and is not partitioned by shard_for.", found),
 				errhint("Name the column: partition_info(rel, 'shard_id')."));
 	return result;
+}
+
+/* A plain column of shard ids must be able to hold one: an integer column. */
+static void
+check_plain_shard_column(const TableRoute *route)
+{
+	Oid			type = getBaseType(get_atttype(route->relid, route->shard_attnum));
+	char	   *name = get_attname(route->relid, route->shard_attnum, false);
+
+	if (type != INT2OID && type != INT4OID && type != INT8OID)
+		ereport(ERROR,
+				errcode(ERRCODE_DATATYPE_MISMATCH),
+				errmsg("column \"%s\" of %s is of type %s, not an integer type that can hold shard ids",
+					   name, qualified_relation(route->relid), format_type_be(type)),
+				errhint("Name the column that holds shard ids (smallint, integer or bigint)."));
+}
+
+/* Only the key of relid, for a scan that routes it by the server's ring and another shape. */
+void
+resolve_table_key(TableRoute *route, Oid relid, const char *key_column)
+{
+	memset(route, 0, sizeof(TableRoute));
+	route->relid = relid;
+	route->rel_sql = qualified_relation(relid);
+	route->ext_schema = pstrdup(quote_identifier(get_namespace_name(extension_schema())));
+	set_key(route, user_column(relid, key_column));
 }
 
 /*
@@ -217,8 +245,14 @@ resolve_table_route(TableRoute *route, Oid relid, const char *key_column,
 
 		route->num_shards = (int32) server.num_shards;
 		route->server_ring = true;
+		check_plain_shard_column(route);
 		if (key_column != NULL)
 			set_key(route, user_column(relid, key_column));
+		if (route->key_attnum == route->shard_attnum)
+			ereport(ERROR,
+					errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					errmsg("column \"%s\" cannot be both the key and the shard column", route->key_name),
+					errhint("Name the column that holds the keys, then the column that holds their shard ids."));
 	}
 	else
 	{

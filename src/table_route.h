@@ -25,6 +25,7 @@ typedef struct TableRoute
 	char	   *ext_schema;		/* the extension's schema, quoted */
 	AttrNumber	key_attnum;		/* 0 when unknown (a plain column without a key) */
 	Oid			key_type;
+	int32		key_typmod;
 	char	   *key_name;
 	char	   *key_sql;		/* t."key" */
 	AttrNumber	shard_attnum;	/* the column that stores shard ids, or 0 */
@@ -40,6 +41,7 @@ typedef struct TableRoute
 extern void resolve_table_route(TableRoute *route, Oid relid, const char *key_column,
 								const char *shard_column, bool allow_generated);
 extern char *qualified_relation(Oid relid);
+extern void resolve_table_key(TableRoute *route, Oid relid, const char *key_column);
 extern AttrNumber user_column(Oid relid, const char *column);
 extern const char *stored_shard_sql(const TableRoute *route);
 extern char *stale_condition_sql(const TableRoute *route);

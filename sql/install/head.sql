@@ -7,10 +7,15 @@
 -- encoding cannot give the engine's shards.
 DO $$
 BEGIN
-    IF pg_catalog.getdatabaseencoding() OPERATOR(pg_catalog.=) 'SQL_ASCII' THEN
-        RAISE EXCEPTION 'dakera_shard cannot be used in a database with encoding SQL_ASCII'
+    -- SQL_ASCII has no known encoding; MULE_INTERNAL has no conversion to UTF-8
+    IF pg_catalog.getdatabaseencoding() OPERATOR(pg_catalog.<>) 'UTF8' AND NOT EXISTS (
+        SELECT FROM pg_catalog.pg_conversion c
+        WHERE c.conforencoding OPERATOR(pg_catalog.=) pg_catalog.pg_char_to_encoding(pg_catalog.getdatabaseencoding())
+          AND c.contoencoding OPERATOR(pg_catalog.=) pg_catalog.pg_char_to_encoding('UTF8')
+          AND c.condefault) THEN
+        RAISE EXCEPTION 'dakera_shard cannot be used in a database with encoding %', pg_catalog.getdatabaseencoding()
             USING ERRCODE = 'feature_not_supported',
-                  DETAIL = 'The engine hashes the UTF-8 bytes of a key; SQL_ASCII text has no known encoding to convert from.',
+                  DETAIL = 'The engine hashes the UTF-8 bytes of a key, and this encoding has no conversion to UTF-8.',
                   HINT = 'Create the database with ENCODING ''UTF8'' (or another real encoding) and install the extension there.';
     END IF;
 END

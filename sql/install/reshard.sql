@@ -48,24 +48,30 @@ CREATE OR REPLACE PROCEDURE reshard_table(rel regclass, key_column name, shard_c
                                batch_size int DEFAULT 10000, pause_ms int DEFAULT 0)
 LANGUAGE plpgsql
 AS $$
+-- A procedure that commits cannot SET search_path in its definition, so its
+-- declarations are compiled under the caller's: every type is qualified.
 DECLARE
-    max_retries constant int := 10;
+    max_retries constant pg_catalog.int4 := 10;
     b        record;
-    after    text;
-    retries  int;
-    total_retries int := 0;
-    total_scanned bigint := 0;
-    total_moved bigint := 0;
-    batches  int := 0;
+    after    pg_catalog.text;
+    retries  pg_catalog.int4;
+    total_retries pg_catalog.int4 := 0;
+    total_scanned pg_catalog.int8 := 0;
+    total_moved pg_catalog.int8 := 0;
+    batches  pg_catalog.int4 := 0;
     check_   record;
 BEGIN
-    -- a procedure that commits cannot SET search_path in its definition
     PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
     -- it commits after every batch, which a transaction block forbids
     IF pg_catalog.transaction_timestamp() OPERATOR(pg_catalog.<>) pg_catalog.statement_timestamp() THEN
         RAISE EXCEPTION 'reshard_table cannot run inside a transaction block'
             USING ERRCODE = 'active_sql_transaction',
                   HINT = 'CALL it on its own: it commits after every batch.';
+    END IF;
+    IF rel IS NULL OR key_column IS NULL THEN
+        RAISE EXCEPTION 'reshard_table needs a table and its key column'
+            USING ERRCODE = 'null_value_not_allowed',
+                  HINT = 'CALL reshard_table(''my_table'', ''id'') names the table and the column its shard_for reads.';
     END IF;
     IF batch_size IS NULL OR batch_size OPERATOR(pg_catalog.<) 1 THEN
         RAISE EXCEPTION 'batch_size must be at least 1' USING ERRCODE = 'invalid_parameter_value';

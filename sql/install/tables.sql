@@ -40,6 +40,12 @@ LANGUAGE C STABLE;
 COMMENT ON FUNCTION dakera_shard_internal.table_routing(regclass, name) IS
     'Which column holds a table''s shard ids (NULL: its partition key), its key column and its shard count.';
 
+CREATE OR REPLACE FUNCTION dakera_shard_internal.table_readable(rel regclass) RETURNS bool
+AS 'MODULE_PATHNAME', 'table_readable'
+LANGUAGE C STABLE STRICT;
+COMMENT ON FUNCTION dakera_shard_internal.table_readable(regclass) IS
+    'Whether you may measure a table: a table you may SELECT from, in a schema you may use, with user mappings for its foreign tables, and no row-level security hiding rows from you or from its owner.';
+
 CREATE OR REPLACE FUNCTION dakera_shard_internal.shard_rows(rel regclass, shard_column name, only_rel bool)
 RETURNS TABLE (shard_id int, rows bigint, bytes bigint)
 AS 'MODULE_PATHNAME', 'shard_rows'
@@ -54,6 +60,13 @@ LANGUAGE C STABLE;
 COMMENT ON FUNCTION dakera_shard_internal.shard_partition_plan(regclass) IS
     'For a table partitioned by LIST (shard_for(...)): its shard count (checked against the limits) and the shards its partitions take.';
 
+CREATE OR REPLACE FUNCTION dakera_shard_internal.create_shard_partition(parent regclass, name name,
+    shard int, modulus int, server name, probe bool) RETURNS regclass
+AS 'MODULE_PATHNAME', 'create_shard_partition'
+LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION dakera_shard_internal.create_shard_partition(regclass, name, int, int, name, bool) IS
+    'One partition of a table partitioned by shard (modulus 0: LIST), local or a postgres_fdw foreign table; created as the parent''s owner, security-restricted.';
+
 CREATE OR REPLACE FUNCTION create_shard_partitions(parent regclass, remote boolean DEFAULT false)
 RETURNS SETOF regclass
 LANGUAGE plpgsql VOLATILE
@@ -62,8 +75,10 @@ AS $$
 DECLARE
     plan     record;
     here     text := dakera_shard_internal.local_node();
+    owner    name;
     schema   name;
     base     name;
+    modulus  int := 0;
     shards   int[];
     parts    text[];
     nodes    text[];
@@ -75,7 +90,7 @@ BEGIN
             USING ERRCODE = 'object_not_in_prerequisite_state',
                   HINT = 'Name this server among the nodes: ALTER SYSTEM SET dakera_shard.local_node = ''...''; SELECT pg_reload_conf();';
     END IF;
-    SELECT n.nspname, c.relname INTO schema, base
+    SELECT n.nspname, c.relname, pg_get_userbyid(c.relowner) INTO schema, base, owner
     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = parent;
     -- the missing shards, each with its partition's name and, remote, its node
     SELECT coalesce(array_agg(s ORDER BY s), '{}'),
@@ -87,7 +102,8 @@ BEGIN
     LEFT JOIN @extschema@.placement_map(plan.num_shards) m ON m.shard_id = s
     WHERE s <> ALL (plan.taken);
 
-    -- check everything first: names, servers, user mappings, remote tables
+    -- check everything first: names, servers, user mappings, remote tables;
+    -- partitions are made, and remote tables read, as the parent's owner
     FOR i IN 1 .. cardinality(shards) LOOP
         IF octet_length(parts[i]) > 63 THEN
             problems := problems || format('partition name "%s" is longer than 63 bytes', parts[i]);
@@ -98,16 +114,14 @@ BEGIN
                        WHERE s.srvname = nodes[i] AND w.fdwname = 'postgres_fdw') THEN
             problems := problems || format('shard %s: no postgres_fdw server "%s"', shards[i], nodes[i]);
         ELSIF NOT EXISTS (SELECT FROM pg_user_mappings u
-                          WHERE u.srvname = nodes[i] AND (u.usename = current_user OR u.usename = 'public')) THEN
+                          WHERE u.srvname = nodes[i] AND (u.usename = owner OR u.usename = 'public')) THEN
             problems := problems || format('shard %s: no user mapping for "%s" on server "%s"',
-                                           shards[i], current_user, nodes[i]);
+                                           shards[i], owner, nodes[i]);
         ELSE
             -- probe the remote table in a subtransaction that is always rolled back
             BEGIN
-                EXECUTE format('CREATE FOREIGN TABLE %I.%I PARTITION OF %s FOR VALUES IN (%s) SERVER %I
-                                OPTIONS (schema_name %L, table_name %L)',
-                               schema, parts[i], parent, shards[i], nodes[i], schema, parts[i]);
-                EXECUTE format('SELECT FROM %I.%I LIMIT 1', schema, parts[i]);
+                PERFORM dakera_shard_internal.create_shard_partition(parent, parts[i]::name, shards[i], modulus,
+                                                                     nodes[i]::name, true);
                 RAISE SQLSTATE 'DKPRB';
             EXCEPTION
                 WHEN SQLSTATE 'DKPRB' THEN NULL;
@@ -121,19 +135,12 @@ BEGIN
         RAISE EXCEPTION 'cannot create the partitions of %', parent
             USING ERRCODE = 'object_not_in_prerequisite_state',
                   DETAIL = array_to_string(problems, E'\n'),
-                  HINT = 'Nothing was created. Shorten the parent''s name where a partition name is too long; for remote shards create what is missing (postgres_fdw servers named for the nodes, user mappings, the tables on the nodes); then run create_shard_partitions again.';
+                  HINT = 'Nothing was created. Shorten the parent''s name where a partition name is too long; for remote shards create what is missing (postgres_fdw servers named for the nodes, user mappings for the table''s owner, the tables on the nodes); then run create_shard_partitions again.';
     END IF;
 
     FOR i IN 1 .. cardinality(shards) LOOP
-        IF nodes[i] IS NULL THEN
-            EXECUTE format('CREATE TABLE %I.%I PARTITION OF %s FOR VALUES IN (%s)',
-                           schema, parts[i], parent, shards[i]);
-        ELSE
-            EXECUTE format('CREATE FOREIGN TABLE %I.%I PARTITION OF %s FOR VALUES IN (%s) SERVER %I
-                            OPTIONS (schema_name %L, table_name %L)',
-                           schema, parts[i], parent, shards[i], nodes[i], schema, parts[i]);
-        END IF;
-        RETURN NEXT format('%I.%I', schema, parts[i])::regclass;
+        RETURN NEXT dakera_shard_internal.create_shard_partition(parent, parts[i]::name, shards[i], modulus,
+                                                                 nodes[i]::name, false);
     END LOOP;
 END
 $$;
@@ -159,18 +166,15 @@ COMMENT ON FUNCTION partition_info(regclass, name) IS
 
 -- Per shard of the server's ring: nodes, health, and the rows and bytes of
 -- every table routed by the server's ring that the caller may read, each row
--- counted once.  Other sessions' temporary tables cannot be read, and tables
--- whose row-level security restricts the caller would be counted whole by
--- their owner: both are left out.
+-- counted once.  Tables the caller may not measure (table_readable: other
+-- sessions' temporary tables, no SELECT or schema USAGE, no user mapping for
+-- a foreign table, row-level security in the way) are left out.
 CREATE VIEW shard_overview WITH (security_invoker = true) AS
 WITH tables AS (
     SELECT DISTINCT ON (t.rel) t.rel, t.shard_column
     FROM @extschema@.sharded_tables() t
-    JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) t.rel::pg_catalog.oid
     WHERE t.server_ring
-      AND (c.relpersistence OPERATOR(pg_catalog.<>) 't' OR c.relnamespace OPERATOR(pg_catalog.=) pg_catalog.pg_my_temp_schema())
-      AND pg_catalog.has_table_privilege(t.rel::pg_catalog.oid, 'SELECT'::pg_catalog.text)
-      AND NOT pg_catalog.row_security_active(t.rel::pg_catalog.oid)
+      AND dakera_shard_internal.table_readable(t.rel)
     ORDER BY t.rel, t.shard_column NULLS FIRST
 ), per_table AS (
     SELECT r.shard_id, r.rows, r.bytes

@@ -2,13 +2,15 @@
 # 1.0, the rules of PGXN's v1 JSON schemas) and agrees with the build: one
 # version in META.json, the Makefile's EXTVERSION and the control file's
 # default_version; the files it names exist; LICENSE is the PostgreSQL
-# License it declares.
+# License it declares.  Also: the released install scripts are unchanged
+# (sql/released.sha256).
 #
 # No validator is packaged for Debian (PGXN's are a CPAN module and a Rust
 # crate), so the schema's rules are checked here; needs only core Perl.
 use strict;
 use warnings FATAL => 'all';
 
+use Digest::SHA;
 use File::Basename qw(dirname);
 use JSON::PP;
 use Test::More;
@@ -153,5 +155,15 @@ is($default, $extversion, "the control file's default_version is EXTVERSION");
 is($p->{dakera_shard}{version}, $extversion, 'provides.dakera_shard.version is EXTVERSION');
 is($meta->{prereqs}{runtime}{requires}{PostgreSQL}, '>= 15.0.0', 'requires PostgreSQL 15 or later');
 like(slurp('LICENSE') // '', qr/^PostgreSQL License\n/, 'LICENSE is the PostgreSQL License');
+
+# released scripts are never edited: their sums are recorded at release
+my $sums = slurp('sql/released.sha256') // '';
+my @released = grep { !/^#/ && /\S/ } split /\n/, $sums;
+ok(scalar(grep { /\sdakera_shard--0\.1\.0\.sql$/ } @released), 'sql/released.sha256 lists the 0.1.0 script');
+for (@released)
+{
+	my ($sum, $file) = /^([0-9a-f]{64})\s+\*?(\S+)$/ or do { fail("sql/released.sha256: bad line '$_'"); next };
+	is(Digest::SHA->new(256)->addfile("$root/sql/$file")->hexdigest, $sum, "released sql/$file is unchanged");
+}
 
 done_testing();
