@@ -44,7 +44,7 @@ REGRESS_modulo100 = setup routing server_ring batch errors encoding
 REGRESS_range65536 = setup routing server_ring batch errors encoding
 REGRESS_jump1000 = setup routing server_ring batch errors encoding
 REGRESS_ring64_local = setup routing server_ring batch errors encoding no_preload first_call
-REGRESS_OPTS = --inputdir=. --dbname=contrib_regression --encoding=UTF8
+REGRESS_OPTS = --inputdir=. --dbname=contrib_regression
 
 # isolation specs (test/isolation/specs/NAME.spec, expected/NAME.out), in a
 # temporary instance started with test/isolation/isolation.conf
@@ -151,6 +151,10 @@ unittest: test/core/test_core test/core/test_core_san test/core/test_core_scalar
 TEST_OUT = tmp_check
 EXTRA_CLEAN += $(TEST_OUT)
 AS_TESTER = $(if $(filter 0,$(shell id -u)),runuser -u postgres --)
+# servers made by the tests are UTF-8 whatever the caller's locale (the
+# contract hashes UTF-8; a machine without LANG would give SQL_ASCII);
+# pg_regress and the TAP framework drop LC_ALL themselves
+TEST_ENV = env LANG=C.UTF-8 LC_CTYPE=C.UTF-8
 PG_REGRESS = $(top_builddir)/src/test/regress/pg_regress
 PG_ISOLATION_REGRESS = $(top_builddir)/src/test/isolation/pg_isolation_regress
 
@@ -171,7 +175,7 @@ installcheck-%: test/regress/%.conf test-out
 	@$(AS_TESTER) rm -rf $(TEST_OUT)/regress/$*
 	@$(AS_TESTER) mkdir -p $(TEST_OUT)/regress/$*
 	@echo "+++ pg_regress [$*]: $(REGRESS_$*)"
-	$(AS_TESTER) $(PG_REGRESS) --bindir='$(bindir)' $(REGRESS_OPTS) \
+	$(AS_TESTER) $(TEST_ENV) $(PG_REGRESS) --bindir='$(bindir)' $(REGRESS_OPTS) \
 		--temp-instance=$(TEST_OUT)/regress/$*/instance --temp-config=$< \
 		--outputdir=$(TEST_OUT)/regress/$* $(REGRESS_$*)
 
@@ -179,8 +183,8 @@ installcheck-isolation: test-out
 	@$(AS_TESTER) rm -rf $(TEST_OUT)/isolation
 	@$(AS_TESTER) mkdir -p $(TEST_OUT)/isolation
 	@echo "+++ isolation: $(ISOLATION_SPECS)"
-	$(AS_TESTER) $(PG_ISOLATION_REGRESS) --bindir='$(bindir)' --inputdir=test/isolation \
-		--dbname=isolation_regression --encoding=UTF8 \
+	$(AS_TESTER) $(TEST_ENV) $(PG_ISOLATION_REGRESS) --bindir='$(bindir)' --inputdir=test/isolation \
+		--dbname=isolation_regression \
 		--temp-instance=$(TEST_OUT)/isolation/instance --temp-config=$(ISOLATION_CONF) \
 		--outputdir=$(TEST_OUT)/isolation $(ISOLATION_SPECS)
 
@@ -191,7 +195,7 @@ installcheck-tap prove_installcheck: test-out
 	@$(AS_TESTER) rm -rf $(TEST_OUT)/tap
 	@$(AS_TESTER) mkdir -p $(TEST_OUT)/tap
 	@echo "+++ tap: $(notdir $(PROVE_TESTS))"
-	$(AS_TESTER) env TESTDIR='$(CURDIR)/$(TEST_OUT)/tap' TESTDATADIR='$(CURDIR)/$(TEST_OUT)/tap/tmp_check' \
+	$(AS_TESTER) $(TEST_ENV) TESTDIR='$(CURDIR)/$(TEST_OUT)/tap' TESTDATADIR='$(CURDIR)/$(TEST_OUT)/tap/tmp_check' \
 		TESTLOGDIR='$(CURDIR)/$(TEST_OUT)/tap/tmp_check/log' PATH="$(bindir):$$PATH" PG_CONFIG='$(PG_CONFIG)' \
 		PGPORT='6$(DEF_PGPORT)' PG_REGRESS='$(PG_REGRESS)' \
 		$(PROVE) $(PG_PROVE_FLAGS) -I test/perl $(PROVE_FLAGS) $(PROVE_TESTS)
