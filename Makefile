@@ -1,7 +1,9 @@
 # dakera_shard: PGXS build, after pgvector's Makefile.
 #
 #   make && make install      build and install against PG_CONFIG
-#   make test                 every test, on a fresh Debian 12 machine (installs what it needs)
+#   make test                 every test on PostgreSQL 15, 17 and 18 (PG_VERSIONS="15" narrows it),
+#                             on a fresh Debian 12 machine (installs what it needs)
+#   make installcheck         pg_regress, isolation and TAP tests against the installed extension
 #   make demo                 a throwaway preloaded cluster routing sample vector rows
 #   make unittest             the pure C core's unit tests: plain, ASan+UBSan, scalar (no SSE2)
 
@@ -30,11 +32,28 @@ OBJS = $(CORE_OBJS) src/dakera_shard.o src/settings.o src/shape_errors.o \
 	src/owner_scope.o src/partition_ddl.o src/table_route.o src/table_functions.o src/key_encoding.o \
 	src/reshard_plan.o src/shard_hash_ops.o src/hash_partitions.o src/hash_reshard.o
 
-# pg_regress suites (sql/NAME.sql, expected/NAME.out).  These pass against any
-# server; the others need the server set up as test/run_tests.sh does it
-# (make test runs them all, against five server configurations).
-REGRESS = setup routing server_ring batch hash_vectors errors
+# pg_regress suites (sql/NAME.sql, expected/NAME.out), by server
+# configuration: each runs in a temporary instance started with
+# test/regress/CONFIG.conf (--temp-config); REGRESS_CONFIG lists its suites.
+# To add a suite, add its name to the lists of the configurations it runs
+# under; to add a configuration, add test/regress/NAME.conf, a REGRESS_NAME
+# list and NAME to REGRESS_CONFIGS.  make installcheck runs them all.
+REGRESS_CONFIGS = ring4 modulo100 range65536 jump1000 ring64_local
+REGRESS_ring4 = setup routing server_ring batch partition_info generated ring_shape placement tables \
+	privileges reshard hash_partitions hash_vectors trust errors
+REGRESS_modulo100 = setup routing server_ring batch hash_vectors errors encoding
+REGRESS_range65536 = setup routing server_ring batch hash_vectors errors encoding
+REGRESS_jump1000 = setup routing server_ring batch hash_vectors errors encoding
+REGRESS_ring64_local = setup routing server_ring batch hash_vectors errors encoding no_preload first_call
 REGRESS_OPTS = --inputdir=. --dbname=contrib_regression
+
+# isolation specs (test/isolation/specs/NAME.spec, expected/NAME.out), in a
+# temporary instance started with test/isolation/isolation.conf
+ISOLATION_SPECS = shape_record registrations reshard_writer
+ISOLATION_CONF = test/isolation/isolation.conf
+
+# TAP tests: every test/t/*.pl, by prove (PROVE_TESTS=test/t/001_x.pl for one)
+PROVE_TESTS ?= $(sort $(wildcard test/t/*.pl))
 
 PG_CPPFLAGS = -I$(srcdir)/src -DDAKERA_SHARD_VERSION='"$(EXTVERSION)"'
 # -fvisibility=hidden: the library exports only its SQL entry points, _PG_init
@@ -47,6 +66,8 @@ EXTRA_CLEAN = .pg_built_for test/core/test_core test/core/test_core_san test/cor
 # Debian's PostgreSQL 15 first; override with make PG_CONFIG=...
 PG_CONFIG ?= $(firstword $(wildcard /usr/lib/postgresql/15/bin/pg_config) pg_config)
 PGXS := $(shell $(PG_CONFIG) --pgxs 2>/dev/null)
+# installcheck is ours (below): one temporary instance per configuration
+NO_INSTALLCHECK = 1
 ifneq ($(wildcard $(PGXS)),)
 include $(PGXS)
 else
@@ -119,6 +140,69 @@ unittest: test/core/test_core test/core/test_core_san test/core/test_core_scalar
 	test/core/test_core_san ../shared/vectors
 	test/core/test_core_scalar ../shared/vectors
 
+# Tests against the installed extension, each in servers of its own (as root
+# they run as the postgres user: initdb refuses root).  Output goes to
+# tmp_check/: regress/CONFIG/ and isolation/ (results, regression.diffs, the
+# server log) and tap/ (the TAP tests' logs and clusters).
+#   make installcheck               every suite below
+#   make installcheck-CONFIG        the pg_regress suites of one configuration
+#   make installcheck-regress       every configuration
+#   make installcheck-isolation     the isolation specs
+#   make installcheck-tap           the TAP tests (PROVE_TESTS=..., PROVE_FLAGS=-v)
+TEST_OUT = tmp_check
+EXTRA_CLEAN += $(TEST_OUT)
+AS_TESTER = $(if $(filter 0,$(shell id -u)),runuser -u postgres --)
+# servers made by the tests are UTF-8 whatever the caller's locale (the
+# contract hashes UTF-8; a machine without LANG would give SQL_ASCII);
+# pg_regress and the TAP framework drop LC_ALL themselves
+TEST_ENV = env LANG=C.UTF-8 LC_CTYPE=C.UTF-8
+PG_REGRESS = $(top_builddir)/src/test/regress/pg_regress
+PG_ISOLATION_REGRESS = $(top_builddir)/src/test/isolation/pg_isolation_regress
+
+.PHONY: print-regress-configs installcheck installcheck-regress installcheck-isolation installcheck-tap prove_installcheck test-out
+
+installcheck: installcheck-regress installcheck-isolation installcheck-tap
+
+installcheck-regress: $(addprefix installcheck-,$(REGRESS_CONFIGS))
+
+print-regress-configs:
+	@echo $(REGRESS_CONFIGS)
+
+test-out:
+	@mkdir -p $(TEST_OUT)
+	@$(if $(AS_TESTER),chown postgres: $(TEST_OUT))
+
+installcheck-%: test/regress/%.conf test-out
+	@$(AS_TESTER) rm -rf $(TEST_OUT)/regress/$*
+	@$(AS_TESTER) mkdir -p $(TEST_OUT)/regress/$*
+	@echo "+++ pg_regress [$*]: $(REGRESS_$*)"
+	$(AS_TESTER) $(TEST_ENV) $(PG_REGRESS) --bindir='$(bindir)' $(REGRESS_OPTS) \
+		--temp-instance=$(TEST_OUT)/regress/$*/instance --temp-config=$< \
+		--outputdir=$(TEST_OUT)/regress/$* $(REGRESS_$*)
+
+installcheck-isolation: test-out
+	@$(AS_TESTER) rm -rf $(TEST_OUT)/isolation
+	@$(AS_TESTER) mkdir -p $(TEST_OUT)/isolation
+	@echo "+++ isolation: $(ISOLATION_SPECS)"
+	$(AS_TESTER) $(TEST_ENV) $(PG_ISOLATION_REGRESS) --bindir='$(bindir)' --inputdir=test/isolation \
+		--dbname=isolation_regression \
+		--temp-instance=$(TEST_OUT)/isolation/instance --temp-config=$(ISOLATION_CONF) \
+		--outputdir=$(TEST_OUT)/isolation $(ISOLATION_SPECS)
+
+# as pgvector's prove_installcheck, with the clusters' output under
+# tmp_check/tap/tmp_check (TESTDIR on 15 and 16, TESTDATADIR and TESTLOGDIR
+# from 17)
+installcheck-tap prove_installcheck: test-out
+	@$(AS_TESTER) rm -rf $(TEST_OUT)/tap
+	@$(AS_TESTER) mkdir -p $(TEST_OUT)/tap
+	@echo "+++ tap: $(notdir $(PROVE_TESTS))"
+	$(AS_TESTER) $(TEST_ENV) TESTDIR='$(CURDIR)/$(TEST_OUT)/tap' TESTDATADIR='$(CURDIR)/$(TEST_OUT)/tap/tmp_check' \
+		TESTLOGDIR='$(CURDIR)/$(TEST_OUT)/tap/tmp_check/log' PATH="$(bindir):$$PATH" PG_CONFIG='$(PG_CONFIG)' \
+		PGPORT='6$(DEF_PGPORT)' PG_REGRESS='$(PG_REGRESS)' \
+		$(PROVE) $(PG_PROVE_FLAGS) -I test/perl $(PROVE_FLAGS) $(PROVE_TESTS)
+
+# every test on every tested PostgreSQL (PG_VERSIONS="15 17 18" by default);
+# PG_CONFIG, when given, is used for its own major version
 test:
 	bash test/run_tests.sh
 
@@ -128,9 +212,19 @@ demo:
 figures:
 	bash test/figures.sh
 
+# PG_CONFIG=... picks the server (PostgreSQL 15 by default); PG_VERSIONS="15
+# 18", as make test takes it, runs the benchmarks on each in turn
 bench:
+ifdef PG_VERSIONS
+	set -e; for major in $(PG_VERSIONS); do \
+		pg_config=$$(bash test/pg_build.sh $$major); \
+		PG_CONFIG=$$pg_config bash test/bench.sh; \
+		PG_CONFIG=$$pg_config bash test/bench_vectors.sh; \
+	done
+else
 	bash test/bench.sh
 	bash test/bench_vectors.sh
+endif
 
 # k-NN and COPY over pgvector rows, sharded vs one table (part of make bench)
 bench-vectors:

@@ -1,6 +1,6 @@
 -- partition_info: placement under dakera_shard.nodes = 'n1, n2, n3' and
 -- replication_factor 2, as run by make test (the default placement and the
--- reload are tested by test/scripts/placement_reload.sh).
+-- reload are tested by test/t/002_placement_reload.pl).
 SHOW dakera_shard.nodes;
 SHOW dakera_shard.replication_factor;
 

@@ -1,6 +1,6 @@
 -- placement: registrations, node health, shard_assignment and rebalance_plan.
 -- Run preloaded with dakera_shard.nodes = 'n1, n2, n3', replication_factor 2,
--- consistent_hash 4 x 150 (see test/run_tests.sh).
+-- consistent_hash 4 x 150 (test/regress/ring4.conf).
 \set VERBOSITY default
 
 -- the computed placement, and nothing registered yet

@@ -1,6 +1,6 @@
 -- reshard: exact moved fractions, checked against sums over the rings' arcs
 -- computed here in numeric from shard_key_hash; plans for real tables;
--- shard_verify.  Run under consistent_hash 4 x 150 (see test/run_tests.sh).
+-- shard_verify.  Run under consistent_hash 4 x 150 (test/regress/ring4.conf).
 \set VERBOSITY default
 
 -- the hash space [0, 2^64) as intervals [lo, hi) with their shards, built in

@@ -1,6 +1,6 @@
 -- ring_shape: the shape recorded in this database guards shard_for(text).
 -- Run under dakera_shard.strategy = consistent_hash, num_shards = 4,
--- virtual_nodes = 150, preloaded (see test/run_tests.sh).
+-- virtual_nodes = 150, preloaded (test/regress/ring4.conf).
 \set VERBOSITY default
 
 SELECT strategy, num_shards, virtual_nodes, recorded_strategy, recorded_num_shards,

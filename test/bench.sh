@@ -8,10 +8,12 @@
 #   BENCH_INSERT_ROUNDS  runs per INSERT case (default 11: the kernel's work
 #                  extending files makes those the noisiest)
 #   BENCH_KEYS     keys routed per query (default 2000000)
+#   PG_CONFIG      the server (Debian's PostgreSQL 15 by default); make bench
+#                  PG_VERSIONS="15 18" runs this on each in turn
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash test/prepare.sh
-source test/lib.sh
+source test/cluster.sh
 
 ROUNDS=${BENCH_ROUNDS:-5}
 KEYS=${BENCH_KEYS:-2000000}

@@ -27,7 +27,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash test/prepare.sh
-source test/lib.sh
+source test/cluster.sh
 
 ROWS=${BENCH_VECTOR_ROWS:-100000}
 QUERIES=${BENCH_VECTOR_QUERIES:-200}

@@ -17,7 +17,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bash test/prepare.sh
-source test/lib.sh
+source test/cluster.sh
 
 ROWS=${DEMO_ROWS:-20000}
 DIM=64

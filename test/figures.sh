@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash test/prepare.sh
-source test/lib.sh
+source test/cluster.sh
 cluster_new C
 cluster_start "$C" || { cat "$C/server.log"; exit 1; }
 psql_q "CREATE EXTENSION dakera_shard" >/dev/null

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# lib.sh: throwaway PostgreSQL clusters for tests, the demo and benchmarks.
+# cluster.sh: a throwaway PostgreSQL cluster for make demo, make bench and
+# make figures (the tests use PostgreSQL::Test::Cluster instead, test/t/).
 #
-# Each cluster lives in its own temporary directory, listens only on a Unix
-# socket there, and is stopped and removed when the calling script exits,
-# whether it passed or failed.  As root, the server runs as the postgres user
-# (initdb refuses root); psql and pg_regress run as the caller.
+# Each cluster lives in its own temporary directory and listens only on a
+# Unix socket there; it is stopped and removed when the calling script exits.
+# As root, the server runs as the postgres user (initdb refuses root).
+# PG_CONFIG names the PostgreSQL (Debian's 15 by default).
 
 PG_CONFIG=${PG_CONFIG:-$(ls /usr/lib/postgresql/15/bin/pg_config 2>/dev/null || command -v pg_config)}
 PG_BIN=$("$PG_CONFIG" --bindir)
@@ -18,18 +19,16 @@ as_server_user() {
 # cluster_new VAR [postgresql.conf lines...]: init a cluster; VAR gets its dir.
 cluster_new() {
 	local var=$1; shift
-	local _dir _port
-	_dir=$(mktemp -d /tmp/dakera_shard_test.XXXXXX)
+	local _dir
+	_dir=$(mktemp -d /tmp/dakera_shard.XXXXXX)
 	[ "$(id -u)" -eq 0 ] && chown postgres: "$_dir"
-	as_server_user "$PG_BIN/initdb" -D "$_dir/data" -U postgres -A trust --no-sync >"$_dir/initdb.log" 2>&1 ||
-		{ cat "$_dir/initdb.log" >&2; return 1; }
-	# a port nothing listens on (clusters on 127.0.0.1 need a free one)
-	_port=$(( 20000 + RANDOM % 30000 ))
-	while (exec 3<>"/dev/tcp/127.0.0.1/$_port") 2>/dev/null; do _port=$(( 20000 + RANDOM % 30000 )); done
+	as_server_user "$PG_BIN/initdb" -D "$_dir/data" -U postgres -A trust -E UTF8 --locale=C --no-sync \
+		>"$_dir/initdb.log" 2>&1 || { cat "$_dir/initdb.log" >&2; return 1; }
+	# the socket is in the cluster's own directory: any port will do
 	{
 		echo "listen_addresses = ''"
 		echo "unix_socket_directories = '$_dir'"
-		echo "port = $_port"
+		echo "port = $(( 20000 + RANDOM % 30000 ))"
 		echo "fsync = off"
 		for line in "$@"; do echo "$line"; done
 	} | as_server_user tee -a "$_dir/data/postgresql.conf" >/dev/null
@@ -69,16 +68,4 @@ trap 'rc=$?; cluster_cleanup; exit $rc' EXIT
 # psql_q SQL: run SQL, print bare results, stop on the first error.
 psql_q() {
 	"$PG_BIN/psql" -X -q -A -t -v ON_ERROR_STOP=1 -c "$1"
-}
-
-# Minimal assertion helpers that count towards the "N passed, N failed" line.
-PASSED=0
-FAILED=0
-pass() { PASSED=$((PASSED + 1)); echo "ok - $*"; }
-fail() { FAILED=$((FAILED + 1)); echo "not ok - $*"; }
-expect_eq() {  # expect_eq WHAT ACTUAL EXPECTED
-	if [ "$2" == "$3" ]; then pass "$1"; else fail "$1: got '$2', expected '$3'"; fi
-}
-expect_match() {  # expect_match WHAT TEXT REGEX
-	if grep -Eq -- "$3" <<<"$2"; then pass "$1"; else fail "$1: '$2' does not match /$3/"; fi
 }
