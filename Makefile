@@ -79,10 +79,11 @@ endif
 
 # the scripts of the version in development, from their pieces (after PGXS,
 # so that "all" stays the default goal)
-sql/$(EXTENSION)--$(EXTVERSION).sql: $(FRESH_PIECES)
-	cat $^ > $@
-sql/$(EXTENSION)--0.1.0--$(EXTVERSION).sql: $(UPDATE_PIECES)
-	cat $^ > $@
+# (and again when the Makefile changes which pieces they are made of)
+sql/$(EXTENSION)--$(EXTVERSION).sql: $(FRESH_PIECES) Makefile
+	cat $(FRESH_PIECES) > $@
+sql/$(EXTENSION)--0.1.0--$(EXTVERSION).sql: $(UPDATE_PIECES) Makefile
+	cat $(UPDATE_PIECES) > $@
 
 # PGXS tracks no header dependencies: rebuild every object when a header
 # changes (the ring lookup, for one, is inline in src/core/ring.h)

@@ -40,12 +40,16 @@ CREATE TABLE routed_default PARTITION OF routed DEFAULT;
 INSERT INTO routed (k) SELECT k FROM routed_keys;
 SELECT k, s AS ring64, shard_for(k, 1000, 'jump') AS jump1000 FROM routed ORDER BY s, k;
 
+-- (no context lines: PostgreSQL 18 adds the script's text to them)
 \c dakera_sql_ascii
+\set SHOW_CONTEXT never
 CREATE EXTENSION dakera_shard;
 -- MULE_INTERNAL has no conversion to UTF-8
 \c dakera_mule
+\set SHOW_CONTEXT never
 CREATE EXTENSION dakera_shard;
 
+\set SHOW_CONTEXT errors
 \c contrib_regression
 DROP DATABASE dakera_latin1;
 DROP DATABASE dakera_sql_ascii;

@@ -69,6 +69,10 @@ SELECT pg_describe_object(d.classid, d.objid, 0) AS undocumented
 FROM pg_depend d JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'dakera_shard'
 WHERE d.deptype = 'e'
   AND pg_catalog.obj_description(d.objid, (SELECT c.relname FROM pg_class c WHERE c.oid = d.classid)) IS NULL
+  -- 17 and later record the row types of the extension's tables and views as
+  -- its members too; they are described by their relations
+  AND NOT EXISTS (SELECT FROM pg_type t WHERE d.classid = 'pg_type'::regclass AND t.oid = d.objid
+                  AND (t.typrelid <> 0 OR EXISTS (SELECT FROM pg_type e WHERE e.oid = t.typelem AND e.typrelid <> 0)))
 UNION ALL
 SELECT format('column %s.%s', a.attrelid::regclass, a.attname)
 FROM pg_attribute a JOIN pg_depend d ON d.objid = a.attrelid AND d.classid = 'pg_class'::regclass AND d.deptype = 'e'

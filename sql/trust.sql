@@ -111,7 +111,9 @@ SELECT folded_in_plpgsql();
 UPDATE shard_ring_record SET num_shards = 8;
 SELECT shard_for('doc-14');
 EXECUTE folded;
+\set SHOW_CONTEXT never
 SELECT folded_in_plpgsql();
+\set SHOW_CONTEXT errors
 SELECT record_shard_ring();
 EXECUTE folded;
 SELECT folded_in_plpgsql() = shard_for('doc-14') AS plpgsql_replanned;
