@@ -29,6 +29,9 @@
 #include "utils/snapmgr.h"
 
 #define PLACEMENT_TABLE "shard_placement"
+/* its columns (sql/install/storage.sql) */
+#define PLACEMENT_SHARD_ID 1
+#define PLACEMENT_NODE_IDS 2
 
 typedef struct Registration
 {
@@ -84,8 +87,8 @@ read_registrations(Oid caller_fn)
 	while ((tuple = heap_getnext(scan, ForwardScanDirection)) != NULL)
 	{
 		bool		isnull;
-		Datum		shard = heap_getattr(tuple, 1, RelationGetDescr(rel), &isnull);
-		Datum		nodes = heap_getattr(tuple, 2, RelationGetDescr(rel), &isnull);
+		Datum		shard = heap_getattr(tuple, PLACEMENT_SHARD_ID, RelationGetDescr(rel), &isnull);
+		Datum		nodes = heap_getattr(tuple, PLACEMENT_NODE_IDS, RelationGetDescr(rel), &isnull);
 
 		if (regs->count == capacity)
 			regs->items = repalloc(regs->items, sizeof(Registration) * (capacity *= 2));
