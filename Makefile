@@ -20,9 +20,10 @@ MODULE_big = dakera_shard
 # upgrade test can compare both results object by object.
 DATA = sql/$(EXTENSION)--0.1.0.sql
 DATA_built = sql/$(EXTENSION)--$(EXTVERSION).sql sql/$(EXTENSION)--0.1.0--$(EXTVERSION).sql
-FRESH_PIECES = $(patsubst %,sql/install/%.sql,head routing placement storage shape tables reshard hash_ops \
+FRESH_PIECES = $(patsubst %,sql/install/%.sql,head prerequisites routing placement storage shape tables reshard hash_ops \
 	privileges privileges-since-0.1.0 record)
-UPDATE_PIECES = $(patsubst %,sql/install/%.sql,0.1.0--0.2.0-head routing placement 0.1.0--0.2.0-storage shape tables reshard \
+UPDATE_PIECES = $(patsubst %,sql/install/%.sql,0.1.0--0.2.0-head prerequisites 0.1.0--0.2.0-drops routing placement \
+	0.1.0--0.2.0-storage shape tables reshard \
 	hash_ops privileges-since-0.1.0)
 CORE_OBJS = src/core/keyhash.o src/core/ring.o src/core/jump.o src/core/shape.o src/core/placement.o \
 	src/core/reshard.o

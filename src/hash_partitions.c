@@ -133,7 +133,7 @@ hash_bound_shards(const PartitionBoundSpec *spec)
 }
 
 /* The bound spec of a partition, read from pg_class; NULL when it has none. */
-static PartitionBoundSpec *
+PartitionBoundSpec *
 partition_bound(Oid partition)
 {
 	HeapTuple	tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(partition));

@@ -94,24 +94,6 @@ checked_name(const HashReshard *r, const char *fmt, int n)
 	return name;
 }
 
-/* The bound of a partition; NULL when it has none. */
-static PartitionBoundSpec *
-bound_of(Oid partition)
-{
-	HeapTuple	tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(partition));
-	PartitionBoundSpec *spec = NULL;
-	bool		isnull;
-	Datum		bound;
-
-	if (!HeapTupleIsValid(tuple))
-		return NULL;
-	bound = SysCacheGetAttr(RELOID, tuple, Anum_pg_class_relpartbound, &isnull);
-	if (!isnull)
-		spec = (PartitionBoundSpec *) stringToNode(TextDatumGetCString(bound));
-	ReleaseSysCache(tuple);
-	return spec;
-}
-
 /* Does the table already have exactly the N partitions of modulus N? */
 static bool
 layout_is_current(const HashReshard *r, List *partitions)
@@ -122,7 +104,7 @@ layout_is_current(const HashReshard *r, List *partitions)
 		return false;
 	foreach(lc, partitions)
 	{
-		PartitionBoundSpec *spec = bound_of(lfirst_oid(lc));
+		PartitionBoundSpec *spec = partition_bound(lfirst_oid(lc));
 
 		if (spec == NULL || spec->modulus != r->num_shards)
 			return false;
@@ -226,7 +208,7 @@ swap_layout(const HashReshard *r, List *partitions)
 	foreach(lc, partitions)
 	{
 		Oid			part = lfirst_oid(lc);
-		PartitionBoundSpec *spec = bound_of(part);
+		PartitionBoundSpec *spec = partition_bound(part);
 		char	   *pending = checked_name(r, "%s_pending_%d", spec ? spec->remainder : foreach_current_index(lc));
 		char	   *pending_sql = psprintf("%s.%s", r->nsp_sql, quote_identifier(pending));
 

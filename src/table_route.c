@@ -296,21 +296,12 @@ stale_condition_sql(const TableRoute *route)
 static List *
 partition_bound_shards(Oid partition, bool *is_default)
 {
-	HeapTuple	tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(partition));
-	PartitionBoundSpec *spec = NULL;
+	PartitionBoundSpec *spec = partition_bound(partition);
 	List	   *shards = NIL;
-	bool		isnull;
-	Datum		bound;
 	ListCell   *lc;
 
 	*is_default = false;
-	if (!HeapTupleIsValid(tuple))
-		return NIL;
-	bound = SysCacheGetAttr(RELOID, tuple, Anum_pg_class_relpartbound, &isnull);
-	if (!isnull)
-		spec = (PartitionBoundSpec *) stringToNode(TextDatumGetCString(bound));
-	ReleaseSysCache(tuple);
-	if (spec == NULL || !IsA(spec, PartitionBoundSpec))
+	if (spec == NULL)
 		return NIL;
 	*is_default = spec->is_default;
 	if (spec->strategy == PARTITION_STRATEGY_HASH)
