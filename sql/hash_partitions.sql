@@ -54,14 +54,28 @@ EXPLAIN (COSTS OFF) EXECUTE by_ids(ARRAY['vec-1', 'vec-2']);
 EXECUTE by_ids(ARRAY['vec-1', 'vec-2']);
 -- (PostgreSQL prunes = ANY only for a constant array: with a parameter array
 -- every partition is scanned, and the answer is the same)
+-- UPDATE and DELETE with a generic plan: the partitions scanned (PostgreSQL
+-- 18 also leaves the pruned partitions out of the plan's result relations,
+-- which earlier versions list: only the scan is shown)
+CREATE FUNCTION scanned(statement text) RETURNS SETOF text LANGUAGE plpgsql AS $$
+DECLARE
+    line text;
+BEGIN
+    FOR line IN EXECUTE 'EXPLAIN (COSTS OFF) ' || statement LOOP
+        IF line ~ 'Scan on|Subplans Removed' THEN
+            RETURN NEXT regexp_replace(line, ' hv(_[0-9]+)?$', '');
+        END IF;
+    END LOOP;
+END $$;
 PREPARE upd(text) AS UPDATE hv SET payload = payload + 1 WHERE id = $1;
-EXPLAIN (COSTS OFF) EXECUTE upd('vec-1');
+SELECT * FROM scanned('EXECUTE upd(''vec-1'')');
 EXECUTE upd('vec-1');
 PREPARE del(text) AS DELETE FROM hv WHERE id = $1;
-EXPLAIN (COSTS OFF) EXECUTE del('doc-2#chunk-0');
+SELECT * FROM scanned('EXECUTE del(''doc-2#chunk-0'')');
 EXECUTE del('doc-2#chunk-0');
 SELECT id, payload FROM hv WHERE id IN ('vec-1', 'doc-2#chunk-0');
 DEALLOCATE upd;
+DROP FUNCTION scanned(text);
 DEALLOCATE del;
 DEALLOCATE by_id;
 DEALLOCATE by_ids;
@@ -146,19 +160,6 @@ CREATE TABLE hmod_half PARTITION OF hmod FOR VALUES WITH (MODULUS 2, REMAINDER 0
 SELECT * FROM create_shard_partitions('hmod');
 SELECT count(*) AS partitions FROM pg_inherits WHERE inhparent = 'hmod'::regclass;
 DROP TABLE hmod;
-
--- keys under a nondeterministic collation cannot be routed by their bytes
-SELECT count(*) = 1 AS has_icu FROM pg_collation WHERE collname = 'und-x-icu' \gset
-\if :has_icu
-CREATE COLLATION case_insensitive (provider = icu, locale = 'und-u-ks-level2', deterministic = false);
-CREATE TABLE hci (id text COLLATE case_insensitive) PARTITION BY HASH (id shard_ops);
-CREATE TABLE hci_all PARTITION OF hci FOR VALUES WITH (MODULUS 1, REMAINDER 0);
-INSERT INTO hci VALUES ('a');
-DROP TABLE hci;
-DROP COLLATION case_insensitive;
-\else
-SELECT 'no ICU' AS skipped;
-\endif
 
 -- the shape check: a recorded shape that differs from the server's is
 -- refused by routing and by pruning alike, never silently routed elsewhere
