@@ -225,10 +225,10 @@ sink_rows(ScanSink *sink)
 	}
 }
 
-/* Run one statement over relid as its owner, security-restricted; rows to sink. */
+/* Run one statement over relid as its owner, security-restricted (read-only unless moving rows); rows to sink. */
 static void
 scan_as_owner(Oid relid, TableRight right, const char *sql, int nargs, Oid *types,
-			  Datum *values, bool read_only, ScanSink *sink)
+			  Datum *values, const char *arg_nulls, ScanSink *sink)
 {
 	OwnerScope	scope;
 
@@ -236,7 +236,7 @@ scan_as_owner(Oid relid, TableRight right, const char *sql, int nargs, Oid *type
 	owner_scope_enter(&scope, relid, right);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	if (SPI_execute_with_args(sql, nargs, types, values, NULL, read_only, 0) < 0)
+	if (SPI_execute_with_args(sql, nargs, types, values, arg_nulls, right == TABLE_READ, 0) < 0)
 		elog(ERROR, "could not scan table %s", qualified_relation(relid));
 	sink_rows(sink);
 	SPI_finish();
@@ -283,7 +283,7 @@ shard_rows(PG_FUNCTION_ARGS)
 	InitMaterializedSRF(fcinfo, 0);
 	sink.rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	sink.natts = 3;
-	scan_as_owner(relid, TABLE_READ, sql, 0, NULL, NULL, true, &sink);
+	scan_as_owner(relid, TABLE_READ, sql, 0, NULL, NULL, NULL, &sink);
 	return (Datum) 0;
 }
 
@@ -318,12 +318,12 @@ shard_verify(PG_FUNCTION_ARGS)
 					 stale_condition_sql(&route));
 	count.natts = 1;
 	scan_as_owner(relid, TABLE_READ, psprintf("SELECT pg_catalog.count(*) %s", where),
-				  2, types, args, true, &count);
+				  2, types, args, NULL, &count);
 	sample.natts = 1;
 	scan_as_owner(relid, TABLE_READ,
 				  psprintf("SELECT pg_catalog.array_agg(s.k) FROM (SELECT %s::pg_catalog.text AS k %s "
 						   "ORDER BY 1 LIMIT 10) s", route.key_sql, where),
-				  2, types, args, true, &sample);
+				  2, types, args, NULL, &sample);
 	values[0] = count.values[0];
 	nulls[0] = count.nulls[0];
 	values[1] = sample.values[0];
@@ -430,7 +430,6 @@ reshard_batch(PG_FUNCTION_ARGS)
 			   *match,
 			   *sql;
 	TupleDesc	tupdesc;
-	OwnerScope	scope;
 
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "return type must be a row type");
@@ -454,15 +453,7 @@ reshard_batch(PG_FUNCTION_ARGS)
 				   route.key_sql, route.rel_sql, key_type, route.gt_sql, route.lt_sql,
 				   move_sql(&route, match));
 	sink.natts = 3;
-	sink.cxt = CurrentMemoryContext;
-	owner_scope_enter(&scope, relid, TABLE_OWN);
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	if (SPI_execute_with_args(sql, 4, types, args, arg_nulls, false, 0) < 0)
-		elog(ERROR, "could not re-shard table %s", qualified_relation(relid));
-	sink_rows(&sink);
-	SPI_finish();
-	owner_scope_exit(&scope);
+	scan_as_owner(relid, TABLE_OWN, sql, 4, types, args, arg_nulls, &sink);
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, sink.values, sink.nulls)));
 }
 
@@ -492,7 +483,7 @@ reshard_plan_rows(PG_FUNCTION_ARGS)
 						   "%1$s.shard_for(%2$s::pg_catalog.text, $1, $2, $3), pg_catalog.count(*) "
 						   "FROM %3$s t WHERE %2$s IS NOT NULL GROUP BY 1, 2 ORDER BY 1, 2",
 						   route.ext_schema, route.key_sql, route.rel_sql),
-				  3, types, args, true, &sink);
+				  3, types, args, NULL, &sink);
 	return (Datum) 0;
 }
 
