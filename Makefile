@@ -122,7 +122,7 @@ test/fuzz/fuzz_core: test/fuzz/fuzz_core.c test/core/naive_ring.h $(CORE_SRCS) s
 # valgrind over the plain unit-test build (ASan and valgrind cannot share a binary)
 valgrind: test/core/test_core
 	valgrind --quiet --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite \
-		test/core/test_core ../shared/vectors
+		test/core/test_core test/data
 
 .PHONY: unittest test demo figures bench bench-vectors fuzz valgrind
 
@@ -138,9 +138,9 @@ test/core/test_core_scalar: $(TEST_CORE_DEPS)
 	$(CC) $(CORE_CFLAGS) -U__SSE2__ -o $@ test/core/test_core.c $(CORE_SRCS) -lm
 
 unittest: test/core/test_core test/core/test_core_san test/core/test_core_scalar
-	test/core/test_core ../shared/vectors
-	test/core/test_core_san ../shared/vectors
-	test/core/test_core_scalar ../shared/vectors
+	test/core/test_core test/data
+	test/core/test_core_san test/data
+	test/core/test_core_scalar test/data
 
 # Tests against the installed extension, each in servers of its own (as root
 # they run as the postgres user: initdb refuses root).  Output goes to

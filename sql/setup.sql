@@ -1,5 +1,5 @@
 -- setup: the extension and the engine's test vectors, for the suites after it.
--- The vectors are read from ../shared/vectors (beside the project); a missing
+-- The vectors are the repository's test data (test/data/); a missing
 -- file fails here, loudly, and every later suite with it.
 SET client_min_messages = warning;
 CREATE EXTENSION dakera_shard;
@@ -7,9 +7,9 @@ RESET client_min_messages;
 
 CREATE TABLE shard_vectors (
     strategy text, num_shards int, virtual_nodes int, key_hex text, shard_id int);
-\copy shard_vectors FROM '../shared/vectors/shard_vectors.tsv' WITH (FORMAT text, HEADER true)
+\copy shard_vectors FROM 'test/data/shard_vectors.tsv' WITH (FORMAT text, HEADER true)
 CREATE TABLE hash_vectors (key_hex text, hash_u64 numeric);
-\copy hash_vectors FROM '../shared/vectors/hash_vectors.tsv' WITH (FORMAT text, HEADER true)
+\copy hash_vectors FROM 'test/data/hash_vectors.tsv' WITH (FORMAT text, HEADER true)
 
 -- decoded keys, and the hash's unsigned value as numeric, for the checks
 ALTER TABLE shard_vectors ADD COLUMN key text;

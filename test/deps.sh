@@ -6,10 +6,11 @@ set -euo pipefail
 # the server and its headers; the C toolchain with ASan/UBSan; clang's libFuzzer
 # (make fuzz); valgrind (make valgrind); IPC::Run for the TAP tests
 # (PostgreSQL::Test::Cluster); what PostgreSQL 17 and 18 need to be built from
-# source (test/pg_build.sh)
+# source, and Citus (test/pg_build.sh)
 packages=(postgresql-15 postgresql-server-dev-15 make gcc libc6-dev libasan8 libubsan1
 	clang-14 libclang-rt-14-dev valgrind libipc-run-perl
-	bison flex libreadline-dev zlib1g-dev pkg-config bzip2)
+	bison flex libreadline-dev zlib1g-dev pkg-config bzip2 patch
+	liblz4-dev libzstd-dev libkrb5-dev)
 missing=()
 for p in "${packages[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

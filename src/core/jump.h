@@ -9,7 +9,7 @@
 
 #include <stdint.h>
 
-/* The contract's algorithm as written (ROUTING.md): the reference. */
+/* The contract's algorithm as written (docs/routing.md, "jump"): the reference. */
 static inline uint32_t
 jump_shard_reference(uint64_t key, uint32_t num_shards)
 {

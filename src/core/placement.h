@@ -1,5 +1,5 @@
 /*
- * placement.h: which nodes serve a shard (ROUTING.md, "Node placement").
+ * placement.h: which nodes serve a shard (docs/routing.md, "Node placement").
  *
  * Placement never changes a key's shard.  With no nodes configured shard s is
  * served by "node-{s}" alone; with nodes n0..n(M-1) and replication factor R,

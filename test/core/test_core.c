@@ -87,7 +87,7 @@ open_vectors(const char *dir, const char *name)
 	f = fopen(path, "r");
 	if (f == NULL || fgets(header, sizeof(header), f) == NULL)
 	{
-		fprintf(stderr, "FAIL: cannot read test vectors %s (is ../shared beside the project?)\n", path);
+		fprintf(stderr, "FAIL: cannot read test vectors %s (run from the project root: test/data)\n", path);
 		exit(2);
 	}
 	return f;

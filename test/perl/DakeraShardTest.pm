@@ -15,11 +15,11 @@ our @EXPORT = qw(new_node vectors_dir log_offset log_since preload start_after_c
 # the shared_preload_libraries line of a preloaded server
 sub preload { return "shared_preload_libraries = 'dakera_shard'"; }
 
-# the routing contract's vectors, beside the project root (../shared/vectors)
+# the engine's routing vectors, the repository's test data (test/data)
 sub vectors_dir
 {
-	my $dir = abs_path('../shared/vectors');
-	die "the routing vectors are missing: ../shared/vectors from " . abs_path('.') . "\n"
+	my $dir = abs_path('test/data');
+	die "the routing vectors are missing: test/data from " . abs_path('.') . "\n"
 	  unless defined $dir && -f "$dir/shard_vectors.tsv";
 	return $dir;
 }
