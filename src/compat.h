@@ -78,7 +78,13 @@ extern PGDLLEXPORT void _PG_init(void);
 #define DS_MODULE_MAGIC PG_MODULE_MAGIC
 #endif
 
-/* The owner of a relation, from the syscache. */
-extern Oid	ds_relation_owner(Oid relid);
+/* 17 has RestrictSearchPath(): search_path pinned to pg_catalog, pg_temp for maintenance; 15 and 16 set it */
+#if PG_VERSION_NUM >= 170000
+#define ds_restrict_search_path() RestrictSearchPath()
+#else
+#define ds_restrict_search_path() \
+	((void) set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET, PGC_S_SESSION, \
+							  GUC_ACTION_SAVE, true, 0, false))
+#endif
 
 #endif

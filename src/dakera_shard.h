@@ -94,18 +94,19 @@ extern bool node_is_healthy(const HealthSnapshot *health, const char *node);
 
 /* ring_record.c: the shape recorded in this database */
 extern const ServerRing *ds_checked_ring;	/* set once the check has passed */
-extern const ServerRing *check_recorded_ring(Oid caller_fn);
+extern const ServerRing *check_recorded_ring(void);
+extern void forget_checked_ring(void);
 
 /*
  * The server's ring, after checking that it routes as the shape recorded in
  * this database.  The hot path of shard_for(text) is this one test.
  */
 static inline const ServerRing *
-checked_server_ring(FunctionCallInfo fcinfo)
+checked_server_ring(void)
 {
 	if (likely(ds_checked_ring != NULL))
 		return ds_checked_ring;
-	return check_recorded_ring(fcinfo->flinfo->fn_oid);
+	return check_recorded_ring();
 }
 
 /* key_encoding.c: the contract hashes a key's UTF-8 bytes, whatever the database's encoding */

@@ -30,13 +30,14 @@
 #include "utils/lsyscache.h"
 #include "utils/syscache.h"
 
+#include "extension_catalog.h"
 #include "hash_partitions.h"
 
 /* Is funcid our extended hash support function (a member of the extension, by C symbol)? */
 static bool
 is_shard_hash_function(Oid funcid)
 {
-	Oid			extension = get_extension_oid("dakera_shard", true);
+	Oid			extension = extension_oid(true);
 	HeapTuple	tuple;
 	bool		result = false;
 	bool		isnull;

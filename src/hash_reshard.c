@@ -46,7 +46,6 @@
 #include "catalog/pg_class.h"
 #include "catalog/pg_inherits.h"
 #include "commands/comment.h"
-#include "executor/spi.h"
 #include "funcapi.h"
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
@@ -73,11 +72,13 @@ typedef struct HashReshard
 	int32		num_shards;
 } HashReshard;
 
+/* One statement of the re-shard, as the table's owner (owner_scope.c); the caller owns the table. */
 static void
-run_sql(const char *sql)
+run_sql(const HashReshard *r, const char *sql)
 {
-	if (SPI_execute(sql, false, 0) < 0)
-		elog(ERROR, "could not run: %s", sql);
+	ScopedStatement stmt = {.sql = sql};
+
+	(void) run_as_owner(r->relid, TABLE_ALTER, &stmt);
 }
 
 static char *
@@ -201,10 +202,10 @@ swap_layout(const HashReshard *r, List *partitions)
 
 	foreach(lc, partitions)
 		check_movable(r, lfirst_oid(lc));
-	run_sql(psprintf("LOCK TABLE %s IN ACCESS EXCLUSIVE MODE", r->rel_sql));
-	run_sql(psprintf("CREATE TABLE %s (LIKE %s INCLUDING DEFAULTS INCLUDING GENERATED)",
+	run_sql(r, psprintf("LOCK TABLE %s IN ACCESS EXCLUSIVE MODE", r->rel_sql));
+	run_sql(r, psprintf("CREATE TABLE %s (LIKE %s INCLUDING DEFAULTS INCLUDING GENERATED)",
 					 holder_sql, r->rel_sql));
-	run_sql(psprintf("COMMENT ON TABLE %s IS %s", holder_sql, quote_literal_cstr(r->marker)));
+	run_sql(r, psprintf("COMMENT ON TABLE %s IS %s", holder_sql, quote_literal_cstr(r->marker)));
 	foreach(lc, partitions)
 	{
 		Oid			part = lfirst_oid(lc);
@@ -212,14 +213,14 @@ swap_layout(const HashReshard *r, List *partitions)
 		char	   *pending = checked_name(r, "%s_pending_%d", spec ? spec->remainder : foreach_current_index(lc));
 		char	   *pending_sql = psprintf("%s.%s", r->nsp_sql, quote_identifier(pending));
 
-		run_sql(psprintf("ALTER TABLE %s DETACH PARTITION %s.%s", r->rel_sql, r->nsp_sql,
+		run_sql(r, psprintf("ALTER TABLE %s DETACH PARTITION %s.%s", r->rel_sql, r->nsp_sql,
 						 quote_identifier(get_rel_name(part))));
-		run_sql(psprintf("ALTER TABLE %s.%s RENAME TO %s", r->nsp_sql,
+		run_sql(r, psprintf("ALTER TABLE %s.%s RENAME TO %s", r->nsp_sql,
 						 quote_identifier(get_rel_name(part)), quote_identifier(pending)));
-		run_sql(psprintf("ALTER TABLE %s INHERIT %s", pending_sql, holder_sql));
+		run_sql(r, psprintf("ALTER TABLE %s INHERIT %s", pending_sql, holder_sql));
 	}
 	for (int32 s = 0; s < r->num_shards; s++)
-		run_sql(psprintf("CREATE TABLE %s.%s PARTITION OF %s FOR VALUES WITH (MODULUS %d, REMAINDER %d)",
+		run_sql(r, psprintf("CREATE TABLE %s.%s PARTITION OF %s FOR VALUES WITH (MODULUS %d, REMAINDER %d)",
 						 r->nsp_sql, quote_identifier(checked_name(r, "%s_shard_%d", s)),
 						 r->rel_sql, r->num_shards, s));
 }
@@ -230,6 +231,8 @@ move_batch(const HashReshard *r, Oid pending, int32 batch_size)
 {
 	char	   *pending_sql = psprintf("%s.%s", r->nsp_sql, quote_identifier(get_rel_name(pending)));
 	char	   *sql;
+	ScopedStatement stmt = {0};
+	FirstRow	count = FIRST_ROW_INIT;
 
 	sql = psprintf("WITH gone AS (DELETE FROM ONLY %1$s t WHERE t.ctid OPERATOR(pg_catalog.=) ANY "
 				   "(ARRAY(SELECT c.ctid FROM ONLY %1$s c LIMIT %2$d)) RETURNING %3$s), "
@@ -237,14 +240,11 @@ move_batch(const HashReshard *r, Oid pending, int32 batch_size)
 				   "SELECT pg_catalog.count(*) FROM moved",
 				   pending_sql, batch_size, column_list(r->relid, "t."), r->rel_sql,
 				   column_list(r->relid, ""), column_list(r->relid, "g."));
-	if (SPI_execute(sql, false, 0) != SPI_OK_SELECT || SPI_processed != 1)
-		elog(ERROR, "could not move rows of %s", get_rel_name(pending));
-	{
-		bool		isnull;
-		Datum		n = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
-
-		return isnull ? 0 : DatumGetInt64(n);
-	}
+	stmt.sql = sql;
+	stmt.on_row = keep_first_row;
+	stmt.arg = &count;
+	(void) run_as_owner(r->relid, TABLE_OWN, &stmt);
+	return !count.found || count.nulls[0] ? 0 : DatumGetInt64(count.values[0]);
 }
 
 /* finish: drop the empty pending tables and the holder. */
@@ -254,8 +254,8 @@ drop_holder(const HashReshard *r, Oid holder, List *pending)
 	ListCell   *lc;
 
 	foreach(lc, pending)
-		run_sql(psprintf("DROP TABLE %s.%s", r->nsp_sql, quote_identifier(get_rel_name(lfirst_oid(lc)))));
-	run_sql(psprintf("DROP TABLE %s.%s", r->nsp_sql, quote_identifier(get_rel_name(holder))));
+		run_sql(r, psprintf("DROP TABLE %s.%s", r->nsp_sql, quote_identifier(get_rel_name(lfirst_oid(lc)))));
+	run_sql(r, psprintf("DROP TABLE %s.%s", r->nsp_sql, quote_identifier(get_rel_name(holder))));
 }
 
 /*
@@ -270,7 +270,6 @@ reshard_hash_step(PG_FUNCTION_ARGS)
 	HashReshard r;
 	RoutingKey	key;
 	int32		batch_size = PG_GETARG_INT32(1);
-	OwnerScope	scope;
 	Oid			holder;
 	const char *step = "done";
 	int64		moved = 0;
@@ -297,15 +296,11 @@ reshard_hash_step(PG_FUNCTION_ARGS)
 	r.holder_name = checked_name(&r, "%s_reshard_pending", -1);
 	r.marker = psprintf("dakera_shard: rows of table %u waiting to be re-sharded", r.relid);
 
-	owner_scope_enter(&scope, r.relid, TABLE_OWN);
+	check_table_right(r.relid, TABLE_OWN);
 	/* one re-shard of a table at a time, reads and writes unhindered; the catalog is read after it */
 	LockRelationOid(r.relid, ShareUpdateExclusiveLock);
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	/* the server's ring must route as the recorded shape: checked by shard_for */
-	run_sql(psprintf("SELECT %s.shard_for(''::pg_catalog.text)",
-					 quote_identifier(get_namespace_name(extension_schema()))));
-	r.num_shards = (int32) ds_checked_ring->shape.num_shards;
+	/* the server's ring must route as the recorded shape */
+	r.num_shards = (int32) checked_server_ring()->shape.num_shards;
 	holder = find_holder(&r);
 	if (!OidIsValid(holder))
 	{
@@ -335,8 +330,6 @@ reshard_hash_step(PG_FUNCTION_ARGS)
 		if (moved == 0)
 			drop_holder(&r, holder, pending);
 	}
-	SPI_finish();
-	owner_scope_exit(&scope);
 	values[0] = CStringGetTextDatum(step);
 	values[1] = Int64GetDatum(moved);
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));

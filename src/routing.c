@@ -36,7 +36,7 @@ PG_FUNCTION_INFO_V1(shard_for_server);
 Datum
 shard_for_server(PG_FUNCTION_ARGS)
 {
-	const ServerRing *ring = checked_server_ring(fcinfo);
+	const ServerRing *ring = checked_server_ring();
 
 	PG_RETURN_INT32((int32) shape_route(&ring->shape, ring->ring, key_arg_hash(fcinfo)));
 }

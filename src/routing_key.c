@@ -41,41 +41,17 @@
 #include "utils/syscache.h"
 
 #include "hash_partitions.h"
+#include "extension_catalog.h"
 #include "routing_key.h"
 
 /* shard_for(key, num_shards, strategy, virtual_nodes) */
 #define EXPLICIT_ARGS 4
 
-/* The schema the extension is installed in (extnamespace of pg_extension). */
-Oid
-extension_schema(void)
-{
-	Relation	rel = table_open(ExtensionRelationId, AccessShareLock);
-	ScanKeyData key;
-	SysScanDesc scan;
-	HeapTuple	tuple;
-	Oid			result = InvalidOid;
-
-	ScanKeyInit(&key, Anum_pg_extension_extname, BTEqualStrategyNumber, F_NAMEEQ,
-				CStringGetDatum("dakera_shard"));
-	scan = systable_beginscan(rel, ExtensionNameIndexId, true, NULL, 1, &key);
-	if (HeapTupleIsValid(tuple = systable_getnext(scan)))
-		result = ((Form_pg_extension) GETSTRUCT(tuple))->extnamespace;
-	systable_endscan(scan);
-	table_close(rel, AccessShareLock);
-	if (!OidIsValid(result))
-		ereport(ERROR,
-				errcode(ERRCODE_UNDEFINED_OBJECT),
-				errmsg("extension \"dakera_shard\" is not installed in this database"),
-				errhint("Run CREATE EXTENSION dakera_shard."));
-	return result;
-}
-
 /* Which of our routing functions funcid is: a member of this extension, by C symbol. */
 static RouteFunction
 route_function(Oid funcid)
 {
-	Oid			extension = get_extension_oid("dakera_shard", true);
+	Oid			extension = extension_oid(true);
 	HeapTuple	tuple;
 	RouteFunction result = ROUTE_NONE;
 	bool		isnull;

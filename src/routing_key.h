@@ -33,6 +33,5 @@ extern bool partition_routing(Oid relid, RoutingKey *key);
 extern bool column_routing(Oid relid, AttrNumber attnum, RoutingKey *key);
 extern Node *stored_column_default(Oid relid, AttrNumber attnum);
 extern Shape routing_shape(const RoutingKey *key);
-extern Oid	extension_schema(void);
 
 #endif

@@ -204,7 +204,7 @@ Datum
 shard_batch(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	const ServerRing *ring = checked_server_ring(fcinfo);
+	const ServerRing *ring = checked_server_ring();
 	ArrayType  *array = PG_GETARG_ARRAYTYPE_P(0);
 	int			nkeys;
 	uint32	   *shards,

@@ -85,7 +85,7 @@ check_collation(Oid collid)
 static inline uint32
 server_shard(FunctionCallInfo fcinfo, const char *data, size_t len)
 {
-	const ServerRing *ring = checked_server_ring(fcinfo);
+	const ServerRing *ring = checked_server_ring();
 
 	return shape_route(&ring->shape, ring->ring, text_key_hash(data, len));
 }

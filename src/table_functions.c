@@ -20,7 +20,6 @@
 #include "catalog/pg_inherits.h"
 #include "catalog/pg_partitioned_table.h"
 #include "catalog/pg_type.h"
-#include "executor/spi.h"
 #include "funcapi.h"
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
@@ -185,62 +184,14 @@ table_routing(PG_FUNCTION_ARGS)
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
 }
 
-/* Where SPI rows go: a tuplestore, or the first row's datums copied out. */
-typedef struct ScanSink
-{
-	ReturnSetInfo *rsinfo;		/* rows into its tuplestore, when set */
-	MemoryContext cxt;			/* else: the first row, copied here */
-	int			natts;
-	Datum		values[4];
-	bool		nulls[4];
-	bool		got_row;
-} ScanSink;
-
+/* Run one statement over relid as its owner (owner_scope.c); rows to on_row. */
 static void
-sink_rows(ScanSink *sink)
+scan_table(Oid relid, TableRight right, const char *sql, int nargs, Oid *types, Datum *values,
+		   bool *nulls, ScopedRowFn on_row, void *arg)
 {
-	for (uint64 r = 0; r < SPI_processed; r++)
-	{
-		HeapTuple	row = SPI_tuptable->vals[r];
+	ScopedStatement stmt = {sql, nargs, types, values, nulls, on_row, arg};
 
-		for (int i = 0; i < sink->natts; i++)
-			sink->values[i] = SPI_getbinval(row, SPI_tuptable->tupdesc, i + 1, &sink->nulls[i]);
-		if (sink->rsinfo != NULL)
-			tuplestore_putvalues(sink->rsinfo->setResult, sink->rsinfo->setDesc, sink->values, sink->nulls);
-		else if (!sink->got_row)
-		{
-			MemoryContext old = MemoryContextSwitchTo(sink->cxt);
-
-			for (int i = 0; i < sink->natts; i++)
-			{
-				Form_pg_attribute att = TupleDescAttr(SPI_tuptable->tupdesc, i);
-
-				if (!sink->nulls[i])
-					sink->values[i] = datumCopy(sink->values[i], att->attbyval, att->attlen);
-			}
-			MemoryContextSwitchTo(old);
-			sink->got_row = true;
-			return;
-		}
-	}
-}
-
-/* Run one statement over relid as its owner, security-restricted (read-only unless moving rows); rows to sink. */
-static void
-scan_as_owner(Oid relid, TableRight right, const char *sql, int nargs, Oid *types,
-			  Datum *values, const char *arg_nulls, ScanSink *sink)
-{
-	OwnerScope	scope;
-
-	sink->cxt = CurrentMemoryContext;
-	owner_scope_enter(&scope, relid, right);
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	if (SPI_execute_with_args(sql, nargs, types, values, arg_nulls, right == TABLE_READ, 0) < 0)
-		elog(ERROR, "could not scan table %s", qualified_relation(relid));
-	sink_rows(sink);
-	SPI_finish();
-	owner_scope_exit(&scope);
+	(void) run_as_owner(relid, right, &stmt);
 }
 
 /* $1 and $2 of a scan: partition places when partitioned by shard, else empty. */
@@ -271,7 +222,6 @@ shard_rows(PG_FUNCTION_ARGS)
 {
 	Oid			relid = PG_GETARG_OID(0);
 	TableRoute	route;
-	ScanSink	sink = {0};
 	char	   *sql;
 
 	resolve_table_route(&route, relid, NULL, name_arg(fcinfo, 1), false);
@@ -281,9 +231,7 @@ shard_rows(PG_FUNCTION_ARGS)
 				   PG_GETARG_BOOL(2) && get_rel_relkind(relid) == RELKIND_RELATION ? "ONLY " : "",
 				   route.rel_sql);
 	InitMaterializedSRF(fcinfo, 0);
-	sink.rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	sink.natts = 3;
-	scan_as_owner(relid, TABLE_READ, sql, 0, NULL, NULL, NULL, &sink);
+	scan_table(relid, TABLE_READ, sql, 0, NULL, NULL, NULL, put_row, fcinfo->resultinfo);
 	return (Datum) 0;
 }
 
@@ -298,8 +246,8 @@ shard_verify(PG_FUNCTION_ARGS)
 {
 	Oid			relid = PG_GETARG_OID(0);
 	TableRoute	route;
-	ScanSink	count = {0},
-				sample = {0};
+	FirstRow	count = FIRST_ROW_INIT,
+				sample = FIRST_ROW_INIT;
 	Oid			types[2];
 	Datum		args[2];
 	int32		unplaced;
@@ -316,14 +264,12 @@ shard_verify(PG_FUNCTION_ARGS)
 	place_args(&route, types, args, &unplaced);
 	where = psprintf("FROM %s t WHERE %s IS NOT NULL AND %s", route.rel_sql, route.key_sql,
 					 stale_condition_sql(&route));
-	count.natts = 1;
-	scan_as_owner(relid, TABLE_READ, psprintf("SELECT pg_catalog.count(*) %s", where),
-				  2, types, args, NULL, &count);
-	sample.natts = 1;
-	scan_as_owner(relid, TABLE_READ,
-				  psprintf("SELECT pg_catalog.array_agg(s.k) FROM (SELECT %s::pg_catalog.text AS k %s "
-						   "ORDER BY 1 LIMIT 10) s", route.key_sql, where),
-				  2, types, args, NULL, &sample);
+	scan_table(relid, TABLE_READ, psprintf("SELECT pg_catalog.count(*) %s", where),
+			   2, types, args, NULL, keep_first_row, &count);
+	scan_table(relid, TABLE_READ,
+			   psprintf("SELECT pg_catalog.array_agg(s.k) FROM (SELECT %s::pg_catalog.text AS k %s "
+						"ORDER BY 1 LIMIT 10) s", route.key_sql, where),
+			   2, types, args, NULL, keep_first_row, &sample);
 	values[0] = count.values[0];
 	nulls[0] = count.nulls[0];
 	values[1] = sample.values[0];
@@ -421,10 +367,10 @@ reshard_batch(PG_FUNCTION_ARGS)
 {
 	Oid			relid = PG_GETARG_OID(0);
 	TableRoute	route;
-	ScanSink	sink = {0};
+	FirstRow	row = FIRST_ROW_INIT;
 	Oid			types[4];
 	Datum		args[4];
-	char		arg_nulls[5] = "    ";
+	bool		arg_nulls[4] = {false, false, false, false};
 	int32		unplaced;
 	char	   *key_type,
 			   *match,
@@ -441,7 +387,7 @@ reshard_batch(PG_FUNCTION_ARGS)
 									FORMAT_TYPE_TYPEMOD_GIVEN | FORMAT_TYPE_FORCE_QUALIFY);
 	types[2] = TEXTOID;
 	args[2] = PG_ARGISNULL(3) ? (Datum) 0 : PG_GETARG_DATUM(3);
-	arg_nulls[2] = PG_ARGISNULL(3) ? 'n' : ' ';
+	arg_nulls[2] = PG_ARGISNULL(3);
 	types[3] = INT4OID;
 	args[3] = PG_GETARG_DATUM(4);
 	match = psprintf("%s %s b.k AND %s", route.key_sql, route.eq_sql, stale_condition_sql(&route));
@@ -452,9 +398,8 @@ reshard_batch(PG_FUNCTION_ARGS)
 				   "(SELECT pg_catalog.count(*) FROM batch), (SELECT pg_catalog.count(*) FROM moved)",
 				   route.key_sql, route.rel_sql, key_type, route.gt_sql, route.lt_sql,
 				   move_sql(&route, match));
-	sink.natts = 3;
-	scan_as_owner(relid, TABLE_OWN, sql, 4, types, args, arg_nulls, &sink);
-	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, sink.values, sink.nulls)));
+	scan_table(relid, TABLE_OWN, sql, 4, types, args, arg_nulls, keep_first_row, &row);
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, row.values, row.nulls)));
 }
 
 /*
@@ -468,7 +413,6 @@ reshard_plan_rows(PG_FUNCTION_ARGS)
 {
 	Oid			relid = PG_GETARG_OID(0);
 	TableRoute	route;
-	ScanSink	sink = {0};
 	Oid			types[3] = {INT4OID, TEXTOID, INT4OID};
 	Datum		args[3] = {PG_GETARG_DATUM(2), PG_GETARG_DATUM(3), PG_GETARG_DATUM(4)};
 	char	   *column = name_arg(fcinfo, 1);
@@ -476,14 +420,12 @@ reshard_plan_rows(PG_FUNCTION_ARGS)
 	(void) shape_from_sql(PG_GETARG_TEXT_PP(3), PG_GETARG_INT32(2), PG_GETARG_INT32(4));
 	resolve_table_key(&route, relid, column);
 	InitMaterializedSRF(fcinfo, 0);
-	sink.rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	sink.natts = 3;
-	scan_as_owner(relid, TABLE_READ,
-				  psprintf("SELECT %1$s.shard_for(%2$s::pg_catalog.text), "
-						   "%1$s.shard_for(%2$s::pg_catalog.text, $1, $2, $3), pg_catalog.count(*) "
-						   "FROM %3$s t WHERE %2$s IS NOT NULL GROUP BY 1, 2 ORDER BY 1, 2",
-						   route.ext_schema, route.key_sql, route.rel_sql),
-				  3, types, args, NULL, &sink);
+	scan_table(relid, TABLE_READ,
+			   psprintf("SELECT %1$s.shard_for(%2$s::pg_catalog.text), "
+						"%1$s.shard_for(%2$s::pg_catalog.text, $1, $2, $3), pg_catalog.count(*) "
+						"FROM %3$s t WHERE %2$s IS NOT NULL GROUP BY 1, 2 ORDER BY 1, 2",
+						route.ext_schema, route.key_sql, route.rel_sql),
+			   3, types, args, NULL, put_row, fcinfo->resultinfo);
 	return (Datum) 0;
 }
 

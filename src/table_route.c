@@ -35,6 +35,7 @@
 #include "utils/syscache.h"
 #include "utils/typcache.h"
 
+#include "extension_catalog.h"
 #include "hash_partitions.h"
 #include "table_route.h"
 
@@ -201,7 +202,7 @@ resolve_table_key(TableRoute *route, Oid relid, const char *key_column)
 	memset(route, 0, sizeof(TableRoute));
 	route->relid = relid;
 	route->rel_sql = qualified_relation(relid);
-	route->ext_schema = pstrdup(quote_identifier(get_namespace_name(extension_schema())));
+	route->ext_schema = pstrdup(extension_schema_sql());
 	set_key(route, user_column(relid, key_column));
 }
 
@@ -218,7 +219,7 @@ resolve_table_route(TableRoute *route, Oid relid, const char *key_column,
 	memset(route, 0, sizeof(TableRoute));
 	route->relid = relid;
 	route->rel_sql = qualified_relation(relid);
-	route->ext_schema = pstrdup(quote_identifier(get_namespace_name(extension_schema())));
+	route->ext_schema = pstrdup(extension_schema_sql());
 	if (shard_column == NULL && partition_routing(relid, &route->key))
 		route->kind = ROUTE_BY_PARTITION;
 	else if (shard_column == NULL && allow_generated)
