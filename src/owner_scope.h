@@ -49,4 +49,8 @@ extern uint64 run_as_owner(Oid relid, TableRight right, const ScopedStatement *s
 extern uint64 run_as_caller(const ScopedStatement *stmt);
 extern Oid	ds_relation_owner(Oid relid);
 
+/* checks of the arguments of C entry points that are not STRICT */
+extern void ds_arg_required(FunctionCallInfo fcinfo, int n, const char *function, const char *argname);
+extern Oid	ds_relation_arg(FunctionCallInfo fcinfo, int n, const char *function, const char *argname);
+
 #endif

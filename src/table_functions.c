@@ -15,6 +15,8 @@
 #include "access/htup_details.h"
 #include "access/relation.h"
 #include "access/table.h"
+#include "access/xact.h"
+#include "catalog/namespace.h"
 #include "catalog/pg_attrdef.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_inherits.h"
@@ -23,11 +25,13 @@
 #include "funcapi.h"
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
+#include "storage/lmgr.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/datum.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
+#include "utils/resowner.h"
 
 #include "hash_partitions.h"
 #include "owner_scope.h"
@@ -103,13 +107,23 @@ put_routed(ReturnSetInfo *rsinfo, Oid relid, const char *column, const RoutingKe
 	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 }
 
+/*
+ * Tables that routed_tables lists: not partitions (their parent is listed),
+ * and not other sessions' temporary tables, which nobody but their session
+ * can read (as shard_overview leaves them out, so does sharded_tables, so
+ * that every table it lists can be passed to partition_info).
+ */
 static bool
 listed_relation(Oid relid)
 {
 	char		relkind = get_rel_relkind(relid);
 
-	return (relkind == RELKIND_RELATION || relkind == RELKIND_PARTITIONED_TABLE ||
-			relkind == RELKIND_FOREIGN_TABLE) && !get_rel_relispartition(relid);
+	if (relkind != RELKIND_RELATION && relkind != RELKIND_PARTITIONED_TABLE &&
+		relkind != RELKIND_FOREIGN_TABLE)
+		return false;
+	if (get_rel_persistence(relid) == RELPERSISTENCE_TEMP && isOtherTempNamespace(get_rel_namespace(relid)))
+		return false;
+	return !get_rel_relispartition(relid);
 }
 
 /*
@@ -193,7 +207,7 @@ table_routing(PG_FUNCTION_ARGS)
 
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "return type must be a row type");
-	resolve_table_route(&route, PG_GETARG_OID(0), NULL, name_arg(fcinfo, 1), true);
+	resolve_table_route(&route, ds_relation_arg(fcinfo, 0, "partition_info", "rel"), NULL, name_arg(fcinfo, 1), true);
 	nulls[0] = route.shard_attnum == InvalidAttrNumber;
 	values[0] = nulls[0] ? (Datum) 0 :
 		DirectFunctionCall1(namein, CStringGetDatum(get_attname(route.relid, route.shard_attnum, false)));
@@ -255,20 +269,108 @@ pending_rows(const TableRoute *route, char **holder_sql)
 }
 
 /*
- * shard_rows(rel, shard_column, only_rel): rows and bytes per shard id the
- * rows carry (their column, or their partition key's value now).  only_rel
- * leaves out inheritance children of a plain table (they are listed, and
- * counted, on their own).
+ * Lock the table and everything below it for the scan without waiting:
+ * whether every lock was granted.
+ */
+static bool
+lock_tree_nowait(Oid relid)
+{
+	ListCell   *lc;
+
+	if (!ConditionalLockRelationOid(relid, AccessShareLock))
+		return false;
+	foreach(lc, find_all_inheritors(relid, NoLock, NULL))
+		if (lfirst_oid(lc) != relid && !ConditionalLockRelationOid(lfirst_oid(lc), AccessShareLock))
+			return false;
+	return true;
+}
+
+/* Rows of a scan held back until it has succeeded whole. */
+typedef struct HeldRows
+{
+	MemoryContext cxt;
+	TupleDesc	desc;
+	List	   *rows;
+} HeldRows;
+
+static void
+hold_row(void *arg, TupleDesc desc, Datum *values, bool *nulls)
+{
+	HeldRows   *held = (HeldRows *) arg;
+	MemoryContext old = MemoryContextSwitchTo(held->cxt);
+
+	held->rows = lappend(held->rows, heap_form_tuple(held->desc, values, nulls));
+	MemoryContextSwitchTo(old);
+}
+
+/*
+ * A listing's scan of one table (shard_overview): in a subtransaction, so
+ * that a table that cannot be measured now (locked by another session, its
+ * foreign server down, any error of the scan) is left out with a NOTICE
+ * rather than make the whole listing wait or fail.  A cancel is not caught.
+ */
+static void
+listing_scan(Oid relid, const char *sql, ReturnSetInfo *rsinfo)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	ResourceOwner owner = CurrentResourceOwner;
+	HeldRows	held = {cxt, rsinfo->setDesc, NIL};
+	ListCell   *lc;
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(cxt);
+	PG_TRY();
+	{
+		if (lock_tree_nowait(relid))
+			scan_table(relid, TABLE_READ, sql, 0, NULL, NULL, NULL, hold_row, &held);
+		else
+			ereport(NOTICE,
+					errmsg("table %s is left out: another session holds a lock on it", qualified_relation(relid)),
+					errhint("Its rows are counted again once that session's transaction ends."));
+		ReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(cxt);
+		CurrentResourceOwner = owner;
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(cxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(cxt);
+		CurrentResourceOwner = owner;
+		if (edata->sqlerrcode == ERRCODE_QUERY_CANCELED || edata->elevel > ERROR)
+			ReThrowError(edata);
+		ereport(NOTICE,
+				errmsg("table %s is left out: %s", qualified_relation(relid), edata->message),
+				edata->hint ? errhint("%s", edata->hint) :
+				errhint("partition_info('%s') shows the error on its own.", qualified_relation(relid)));
+		held.rows = NIL;
+	}
+	PG_END_TRY();
+	foreach(lc, held.rows)
+		tuplestore_puttuple(rsinfo->setResult, (HeapTuple) lfirst(lc));
+}
+
+/*
+ * shard_rows(rel, shard_column, listing): rows and bytes per shard id the
+ * rows carry (their column, or their partition key's value now).  listing
+ * (shard_overview) leaves out inheritance children of a plain table (they
+ * are listed, and counted, on their own), and gives no rows, with a NOTICE,
+ * for a table that cannot be measured now (listing_scan).
  */
 PG_FUNCTION_INFO_V1(shard_rows);
 Datum
 shard_rows(PG_FUNCTION_ARGS)
 {
-	Oid			relid = PG_GETARG_OID(0);
+	Oid			relid = ds_relation_arg(fcinfo, 0, "shard_rows", "rel");
 	TableRoute	route;
 	char	   *sql;
 	char	   *pending_sql;
 
+	ds_arg_required(fcinfo, 2, "shard_rows", "listing");
 	resolve_table_route(&route, relid, NULL, name_arg(fcinfo, 1), false);
 	sql = psprintf("SELECT (%s)::pg_catalog.int4, pg_catalog.count(*), pg_catalog.sum(%s)::pg_catalog.int8 "
 				   "FROM %s%s t GROUP BY 1",
@@ -283,7 +385,10 @@ shard_rows(PG_FUNCTION_ARGS)
 					   stored_shard_sql(&route), row_bytes_sql(relid), route.rel_sql, route.route_sql,
 					   pending_sql);
 	InitMaterializedSRF(fcinfo, 0);
-	scan_table(relid, TABLE_READ, sql, 0, NULL, NULL, NULL, put_row, fcinfo->resultinfo);
+	if (PG_GETARG_BOOL(2))
+		listing_scan(relid, sql, (ReturnSetInfo *) fcinfo->resultinfo);
+	else
+		scan_table(relid, TABLE_READ, sql, 0, NULL, NULL, NULL, put_row, fcinfo->resultinfo);
 	return (Datum) 0;
 }
 
@@ -424,7 +529,7 @@ PG_FUNCTION_INFO_V1(reshard_batch);
 Datum
 reshard_batch(PG_FUNCTION_ARGS)
 {
-	Oid			relid = PG_GETARG_OID(0);
+	Oid			relid;
 	TableRoute	route;
 	FirstRow	row = FIRST_ROW_INIT;
 	Oid			types[4];
@@ -436,6 +541,15 @@ reshard_batch(PG_FUNCTION_ARGS)
 			   *sql;
 	TupleDesc	tupdesc;
 
+	/* shard_column (a partitioned table) and after_key (the first batch) may be NULL */
+	relid = ds_relation_arg(fcinfo, 0, "reshard_batch", "rel");
+	ds_arg_required(fcinfo, 1, "reshard_batch", "key_column");
+	ds_arg_required(fcinfo, 4, "reshard_batch", "batch_size");
+	if (PG_GETARG_INT32(4) < 1)
+		ereport(ERROR,
+				errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				errmsg("batch_size must be at least 1"),
+				errhint("A batch of 10000 keys is the default of reshard_table."));
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "return type must be a row type");
 	resolve_table_route(&route, relid, name_arg(fcinfo, 1), name_arg(fcinfo, 2), false);
@@ -501,7 +615,7 @@ PG_FUNCTION_INFO_V1(shard_partition_plan);
 Datum
 shard_partition_plan(PG_FUNCTION_ARGS)
 {
-	Oid			parent = PG_GETARG_OID(0);
+	Oid			parent = ds_relation_arg(fcinfo, 0, "create_shard_partitions", "parent");
 	RoutingKey	key;
 	TupleDesc	tupdesc;
 	Datum		values[2];
