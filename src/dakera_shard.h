@@ -66,6 +66,7 @@ extern Size server_ring_shmem_size(void);
 extern void server_ring_shmem_init(void);
 extern const ServerRing *server_ring(void);
 extern const ServerRing *server_ring_if_built(void);
+extern Shape server_shape(void);
 
 /* shmem.c: the shared-memory hooks, when preloaded */
 extern void install_shmem_hooks(void);

@@ -87,7 +87,7 @@ reshard_plan_fractions(PG_FUNCTION_ARGS)
 	if (between)
 		from = shape_from_sql(PG_GETARG_TEXT_PP(1), PG_GETARG_INT32(0), PG_GETARG_INT32(2));
 	else
-		from = server_ring()->shape;
+		from = server_shape();
 	to = shape_from_sql(PG_GETARG_TEXT_PP(t + 1), PG_GETARG_INT32(t), PG_GETARG_INT32(t + 2));
 	check_plan_size(&from, &to);
 

@@ -188,7 +188,7 @@ placement_map(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	int32		num_shards = PG_ARGISNULL(0) ?
-		(int32) server_ring()->shape.num_shards : PG_GETARG_INT32(0);
+		(int32) server_shape().num_shards : PG_GETARG_INT32(0);
 	Registrations *regs = read_registrations();
 	HealthSnapshot *health = node_health_snapshot();
 	MemoryContext per_shard = AllocSetContextCreate(CurrentMemoryContext, "placement_map",
@@ -397,7 +397,7 @@ local_node(PG_FUNCTION_ARGS)
 static void
 check_shard_in_ring(int32 shard)
 {
-	uint32		num_shards = server_ring()->shape.num_shards;
+	uint32		num_shards = server_shape().num_shards;
 
 	if (shard < 0 || (uint32) shard >= num_shards)
 		ereport(ERROR,
@@ -481,7 +481,7 @@ rebalance_plan(PG_FUNCTION_ARGS)
 	int			num_names;
 	char	  **names = checked_node_array(PG_GETARG_ARRAYTYPE_P(0), "nodes", MAX_NODES, &num_names);
 	int32		replication_factor = PG_GETARG_INT32(1);
-	uint32		num_shards = server_ring()->shape.num_shards;
+	uint32		num_shards = server_shape().num_shards;
 	Registrations *regs = read_registrations();
 	Datum	   *now_nodes = palloc(sizeof(Datum) * num_shards);
 	Datum	   *planned_nodes = palloc(sizeof(Datum) * num_shards);

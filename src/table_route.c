@@ -243,7 +243,7 @@ resolve_table_route(TableRoute *route, Oid relid, const char *key_column,
 
 	if (route->kind == ROUTE_BY_PLAIN_COLUMN)
 	{
-		Shape		server = server_ring()->shape;
+		Shape		server = server_shape();
 
 		route->num_shards = (int32) server.num_shards;
 		route->server_ring = true;
