@@ -30,6 +30,7 @@ typedef struct RoutingKey
 
 extern bool recognise_routing(Node *expr, RoutingKey *key);
 extern bool partition_routing(Oid relid, RoutingKey *key);
+extern bool hash_partition_routing(Oid relid, RoutingKey *key);
 extern bool column_routing(Oid relid, AttrNumber attnum, RoutingKey *key);
 extern Node *stored_column_default(Oid relid, AttrNumber attnum);
 extern Shape routing_shape(const RoutingKey *key);
