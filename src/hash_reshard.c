@@ -64,6 +64,7 @@
 #include "utils/snapmgr.h"
 #include "utils/syscache.h"
 
+#include "deparse.h"
 #include "hash_partitions.h"
 #include "owner_scope.h"
 #include "table_route.h"
@@ -80,6 +81,17 @@ typedef struct HashReshard
 	char	   *marker;
 	int32		num_shards;
 } HashReshard;
+
+/* The insertable columns of relid, each after prefix (deparse.c). */
+static char *
+insertable_columns(Oid relid, const char *prefix)
+{
+	StringInfoData buf;
+
+	initStringInfo(&buf);
+	deparse_insertable_columns(&buf, relid, prefix);
+	return buf.data;
+}
 
 /* One statement of the re-shard, as the table's owner (owner_scope.c); the caller owns the table. */
 static void
@@ -181,33 +193,6 @@ find_holder(const HashReshard *r)
 				errmsg("table %s exists and is not a re-shard of %s under way", r->holder_name, r->relname),
 				errhint("Rename or drop that table, then run reshard_hash_table again."));
 	return holder;
-}
-
-/* The insertable columns of rel (not dropped, not generated), quoted, with a prefix. */
-static char *
-column_list(Oid relid, const char *prefix)
-{
-	StringInfoData buf;
-	int			natts;
-	HeapTuple	tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
-
-	natts = ((Form_pg_class) GETSTRUCT(tuple))->relnatts;
-	ReleaseSysCache(tuple);
-	initStringInfo(&buf);
-	for (AttrNumber a = 1; a <= natts; a++)
-	{
-		HeapTuple	att = SearchSysCache2(ATTNUM, ObjectIdGetDatum(relid), Int16GetDatum(a));
-		Form_pg_attribute form;
-
-		if (!HeapTupleIsValid(att))
-			continue;
-		form = (Form_pg_attribute) GETSTRUCT(att);
-		if (!form->attisdropped && !form->attgenerated)
-			appendStringInfo(&buf, "%s%s%s", buf.len > 0 ? ", " : "", prefix,
-							 quote_identifier(NameStr(form->attname)));
-		ReleaseSysCache(att);
-	}
-	return buf.data;
 }
 
 /* swap: the old partitions become pending children of a holder; N new partitions. */
@@ -318,8 +303,8 @@ move_batch(const HashReshard *r, Oid pending, int32 batch_size)
 				   "(ARRAY(SELECT c.ctid FROM ONLY %1$s c LIMIT %2$d)) RETURNING %3$s), "
 				   "moved AS (INSERT INTO %4$s (%5$s) OVERRIDING SYSTEM VALUE SELECT %6$s FROM gone g RETURNING 1) "
 				   "SELECT (SELECT pg_catalog.count(*) FROM gone), (SELECT pg_catalog.count(*) FROM moved)",
-				   pending_sql, batch_size, column_list(r->relid, "t."), r->rel_sql,
-				   column_list(r->relid, ""), column_list(r->relid, "g."));
+				   pending_sql, batch_size, insertable_columns(r->relid, "t."), r->rel_sql,
+				   insertable_columns(r->relid, ""), insertable_columns(r->relid, "g."));
 	stmt.sql = sql;
 	stmt.on_row = keep_first_row;
 	stmt.arg = &row;

@@ -33,6 +33,7 @@
 #include "utils/rel.h"
 #include "utils/resowner.h"
 
+#include "deparse.h"
 #include "hash_partitions.h"
 #include "owner_scope.h"
 #include "table_route.h"
@@ -246,20 +247,18 @@ place_args(const TableRoute *route, Oid *types, Datum *values, int32 *unplaced)
 
 /*
  * The holder of an unfinished re-shard of a HASH table (InvalidOid if none),
- * its name as SQL, and a NOTICE with its rows, counted as the table's owner:
+ * and a NOTICE with its rows, counted as the table's owner:
  * those rows are part of the table, invisible through it until moved.
  */
 static Oid
-pending_rows(const TableRoute *route, char **holder_sql)
+pending_rows(const TableRoute *route)
 {
 	Oid			holder = route->kind == ROUTE_BY_PARTITION ? reshard_pending_holder(route->relid) : InvalidOid;
 	FirstRow	count = FIRST_ROW_INIT;
 
 	if (!OidIsValid(holder))
 		return InvalidOid;
-	*holder_sql = qualified_relation(holder);
-	scan_table(route->relid, TABLE_READ, psprintf("SELECT pg_catalog.count(*) FROM %s t", *holder_sql),
-			   0, NULL, NULL, NULL, keep_first_row, &count);
+	scan_table(route->relid, TABLE_READ, deparse_count_rows(holder), 0, NULL, NULL, NULL, keep_first_row, &count);
 	ereport(NOTICE,
 			errmsg("table %s has an unfinished re-shard: " INT64_FORMAT " rows are pending in %s",
 				   qualified_relation(route->relid), DatumGetInt64(count.values[0]), get_rel_name(holder)),
@@ -368,22 +367,12 @@ shard_rows(PG_FUNCTION_ARGS)
 	Oid			relid = ds_relation_arg(fcinfo, 0, "shard_rows", "rel");
 	TableRoute	route;
 	char	   *sql;
-	char	   *pending_sql;
 
 	ds_arg_required(fcinfo, 2, "shard_rows", "listing");
 	resolve_table_route(&route, relid, NULL, name_arg(fcinfo, 1), false);
-	sql = psprintf("SELECT (%s)::pg_catalog.int4, pg_catalog.count(*), pg_catalog.sum(%s)::pg_catalog.int8 "
-				   "FROM %s%s t GROUP BY 1",
-				   stored_shard_sql(&route), row_bytes_sql(relid),
-				   PG_GETARG_BOOL(2) && get_rel_relkind(relid) == RELKIND_RELATION ? "ONLY " : "",
-				   route.rel_sql);
 	/* rows pending in an unfinished HASH re-shard: counted under the shard they move to */
-	if (OidIsValid(pending_rows(&route, &pending_sql)))
-		sql = psprintf("SELECT u.s, pg_catalog.count(*), pg_catalog.sum(u.b)::pg_catalog.int8 "
-					   "FROM (SELECT (%1$s)::pg_catalog.int4 AS s, %2$s AS b FROM %3$s t "
-					   "UNION ALL SELECT (%4$s)::pg_catalog.int4, %2$s FROM %5$s t) u GROUP BY 1",
-					   stored_shard_sql(&route), row_bytes_sql(relid), route.rel_sql, route.route_sql,
-					   pending_sql);
+	sql = deparse_shard_rows(&route, PG_GETARG_BOOL(2) && get_rel_relkind(relid) == RELKIND_RELATION,
+							 pending_rows(&route));
 	InitMaterializedSRF(fcinfo, 0);
 	if (PG_GETARG_BOOL(2))
 		listing_scan(relid, sql, (ReturnSetInfo *) fcinfo->resultinfo);
@@ -408,8 +397,7 @@ shard_verify(PG_FUNCTION_ARGS)
 	Oid			types[2];
 	Datum		args[2];
 	int32		unplaced;
-	char	   *where;
-	char	   *pending_sql;
+	Oid			pending;
 	TupleDesc	tupdesc;
 	Datum		values[2];
 	bool		nulls[2];
@@ -420,19 +408,11 @@ shard_verify(PG_FUNCTION_ARGS)
 		elog(ERROR, "return type must be a row type");
 	resolve_table_route(&route, relid, name_arg(fcinfo, 1), name_arg(fcinfo, 2), false);
 	place_args(&route, types, args, &unplaced);
-	where = psprintf("FROM %s t WHERE %s IS NOT NULL AND %s", route.rel_sql, route.key_sql,
-					 stale_condition_sql(&route));
 	/* every row pending in an unfinished HASH re-shard is stale: it is not where the table looks */
-	if (OidIsValid(pending_rows(&route, &pending_sql)))
-		where = psprintf("FROM (SELECT %1$s AS %5$s FROM %2$s t WHERE %1$s IS NOT NULL AND %3$s "
-						 "UNION ALL SELECT %1$s FROM %4$s t WHERE %1$s IS NOT NULL) t",
-						 route.key_sql, route.rel_sql, stale_condition_sql(&route), pending_sql,
-						 quote_identifier(route.key_name));
-	scan_table(relid, TABLE_READ, psprintf("SELECT pg_catalog.count(*) %s", where),
+	pending = pending_rows(&route);
+	scan_table(relid, TABLE_READ, deparse_stale_keys(&route, pending, false),
 			   2, types, args, NULL, keep_first_row, &count);
-	scan_table(relid, TABLE_READ,
-			   psprintf("SELECT pg_catalog.array_agg(s.k) FROM (SELECT %s::pg_catalog.text AS k %s "
-						"ORDER BY 1 LIMIT 10) s", route.key_sql, where),
+	scan_table(relid, TABLE_READ, deparse_stale_keys(&route, pending, true),
 			   2, types, args, NULL, keep_first_row, &sample);
 	values[0] = count.values[0];
 	nulls[0] = count.nulls[0];
@@ -453,59 +433,16 @@ has_foreign_partition(Oid relid)
 	return false;
 }
 
-/* The columns an INSERT may set: neither dropped nor generated, comma-separated, with a prefix. */
-static char *
-insertable_columns(Oid relid, const char *prefix)
+/* A plain shard column must be one reshard_batch can set: not one PostgreSQL generates. */
+static void
+check_settable_shard_column(const TableRoute *route)
 {
-	Relation	rel = relation_open(relid, AccessShareLock);
-	TupleDesc	desc = RelationGetDescr(rel);
-	StringInfoData buf;
-
-	initStringInfo(&buf);
-	for (int i = 0; i < desc->natts; i++)
-	{
-		Form_pg_attribute att = TupleDescAttr(desc, i);
-
-		if (att->attisdropped || att->attgenerated)
-			continue;
-		appendStringInfo(&buf, "%s%s%s", buf.len > 0 ? ", " : "", prefix,
-						 quote_identifier(NameStr(att->attname)));
-	}
-	relation_close(rel, AccessShareLock);
-	return buf.data;
-}
-
-/*
- * The statement that moves the stale rows among keys b (CTE "keys"): sets a
- * plain column, recomputes a generated one or moves a row to its partition
- * with a cross-partition UPDATE; where a partition is a foreign table, which
- * cannot take a row moved by UPDATE, it deletes the row and inserts it
- * through the parent, in one statement.
- */
-static char *
-move_sql(const TableRoute *route, const char *match)
-{
-	const char *key_name = quote_identifier(route->key_name);
-
 	if (route->kind == ROUTE_BY_PLAIN_COLUMN && get_attgenerated(route->relid, route->shard_attnum) != '\0')
 		ereport(ERROR,
 				errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				errmsg("column \"%s\" of %s is generated by an expression that is not shard_for of a column",
-					   get_attname(route->relid, route->shard_attnum, false), route->rel_sql),
+					   get_attname(route->relid, route->shard_attnum, false), qualified_relation(route->relid)),
 				errhint("PostgreSQL computes that column; only a column of shard_for(key), or a plain integer column, can be re-sharded."));
-	if (route->kind == ROUTE_BY_PLAIN_COLUMN)
-		return psprintf("moved AS (UPDATE %s t SET %s = %s FROM keys b WHERE %s RETURNING 1)",
-						route->rel_sql,
-						quote_identifier(get_attname(route->relid, route->shard_attnum, false)),
-						route->route_sql, match);
-	if (route->kind == ROUTE_BY_PARTITION && has_foreign_partition(route->relid))
-		return psprintf("gone AS (DELETE FROM %s t USING keys b WHERE %s RETURNING %s), "
-						"moved AS (INSERT INTO %s (%s) OVERRIDING SYSTEM VALUE SELECT %s FROM gone g RETURNING 1)",
-						route->rel_sql, match, insertable_columns(route->relid, "t."),
-						route->rel_sql, insertable_columns(route->relid, ""),
-						insertable_columns(route->relid, "g."));
-	return psprintf("moved AS (UPDATE %s t SET %s = t.%s FROM keys b WHERE %s RETURNING 1)",
-					route->rel_sql, key_name, key_name, match);
 }
 
 static void
@@ -516,7 +453,7 @@ check_places(const TableRoute *route, int32 unplaced)
 				errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				errmsg("shard %d of table %s has no partition", unplaced, qualified_relation(route->relid)),
 				errhint("Create the missing partitions first: SELECT * FROM create_shard_partitions('%s');",
-						route->rel_sql));
+						qualified_relation(route->relid)));
 }
 
 /*
@@ -536,9 +473,7 @@ reshard_batch(PG_FUNCTION_ARGS)
 	Datum		args[4];
 	bool		arg_nulls[4] = {false, false, false, false};
 	int32		unplaced;
-	char	   *key_type,
-			   *match,
-			   *sql;
+	char	   *sql;
 	TupleDesc	tupdesc;
 
 	/* shard_column (a partitioned table) and after_key (the first batch) may be NULL */
@@ -555,22 +490,14 @@ reshard_batch(PG_FUNCTION_ARGS)
 	resolve_table_route(&route, relid, name_arg(fcinfo, 1), name_arg(fcinfo, 2), false);
 	place_args(&route, types, args, &unplaced);
 	check_places(&route, unplaced);
-	/* the column's own type, typmod included: char(8) read as bare "character" is char(1) */
-	key_type = format_type_extended(route.key_type, route.key_typmod,
-									FORMAT_TYPE_TYPEMOD_GIVEN | FORMAT_TYPE_FORCE_QUALIFY);
 	types[2] = TEXTOID;
 	args[2] = PG_ARGISNULL(3) ? (Datum) 0 : PG_GETARG_DATUM(3);
 	arg_nulls[2] = PG_ARGISNULL(3);
 	types[3] = INT4OID;
 	args[3] = PG_GETARG_DATUM(4);
-	match = psprintf("%s %s b.k AND %s", route.key_sql, route.eq_sql, stale_condition_sql(&route));
-	sql = psprintf("WITH batch AS (SELECT %1$s AS k FROM %2$s t WHERE %1$s IS NOT NULL "
-				   "AND ($3::%3$s IS NULL OR %1$s %4$s $3::%3$s) ORDER BY %1$s USING %5$s LIMIT $4), "
-				   "keys AS (SELECT DISTINCT b.k FROM batch b), %6$s "
-				   "SELECT (SELECT b.k::pg_catalog.text FROM batch b ORDER BY b.k USING %4$s LIMIT 1), "
-				   "(SELECT pg_catalog.count(*) FROM batch), (SELECT pg_catalog.count(*) FROM moved)",
-				   route.key_sql, route.rel_sql, key_type, route.gt_sql, route.lt_sql,
-				   move_sql(&route, match));
+	check_settable_shard_column(&route);
+	/* a foreign partition cannot take a row moved by UPDATE: delete and insert through the parent */
+	sql = deparse_reshard_batch(&route, route.kind == ROUTE_BY_PARTITION && has_foreign_partition(relid));
 	scan_table(relid, TABLE_OWN, sql, 4, types, args, arg_nulls, keep_first_row, &row);
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, row.values, row.nulls)));
 }
@@ -593,11 +520,7 @@ reshard_plan_rows(PG_FUNCTION_ARGS)
 	(void) shape_from_sql(PG_GETARG_TEXT_PP(3), PG_GETARG_INT32(2), PG_GETARG_INT32(4));
 	resolve_table_key(&route, relid, column);
 	InitMaterializedSRF(fcinfo, 0);
-	scan_table(relid, TABLE_READ,
-			   psprintf("SELECT %1$s.shard_for(%2$s::pg_catalog.text), "
-						"%1$s.shard_for(%2$s::pg_catalog.text, $1, $2, $3), pg_catalog.count(*) "
-						"FROM %3$s t WHERE %2$s IS NOT NULL GROUP BY 1, 2 ORDER BY 1, 2",
-						route.ext_schema, route.key_sql, route.rel_sql),
+	scan_table(relid, TABLE_READ, deparse_reshard_plan_rows(&route),
 			   3, types, args, NULL, put_row, fcinfo->resultinfo);
 	return (Datum) 0;
 }
