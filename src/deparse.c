@@ -14,6 +14,8 @@
  */
 #include "postgres.h"
 
+#include "compat.h"
+
 #include "access/htup_details.h"
 #include "catalog/pg_attribute.h"
 #include "catalog/pg_class.h"
@@ -22,9 +24,8 @@
 #include "utils/lsyscache.h"
 #include "utils/syscache.h"
 
-#include "deparse.h"
-#include "extension_catalog.h"
-#include "table_route.h"
+#include "extension.h"
+#include "tables.h"
 
 /* "schema"."name" of a relation, or the error that says it does not exist. */
 char *

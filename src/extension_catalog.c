@@ -18,6 +18,8 @@
  */
 #include "postgres.h"
 
+#include "compat.h"
+
 #include "access/genam.h"
 #include "access/htup_details.h"
 #include "access/stratnum.h"
@@ -31,8 +33,8 @@
 #include "utils/memutils.h"
 #include "utils/rel.h"
 
-#include "dakera_shard.h"
-#include "extension_catalog.h"
+#include "extension.h"
+#include "routing.h"
 
 static const struct
 {

@@ -15,7 +15,9 @@
  * layout create_shard_partitions makes; another modulus (a table not yet
  * re-sharded) still says truthfully where PostgreSQL puts each shard's rows.
  */
-#include "dakera_shard.h"
+#include "postgres.h"
+
+#include "compat.h"
 
 #include "access/hash.h"
 #include "access/htup_details.h"
@@ -31,8 +33,8 @@
 #include "utils/lsyscache.h"
 #include "utils/syscache.h"
 
-#include "extension_catalog.h"
-#include "hash_partitions.h"
+#include "hashops.h"
+#include "routing.h"
 
 /* The shards of the server's ring that a HASH bound (MODULUS m, REMAINDER r) takes. */
 List *

@@ -40,7 +40,9 @@
  * it has one: loudly, naming the key, and resumable once one of the two is
  * deleted.
  */
-#include "dakera_shard.h"
+#include "postgres.h"
+
+#include "compat.h"
 
 #include "access/htup_details.h"
 #include "access/table.h"
@@ -64,10 +66,10 @@
 #include "utils/snapmgr.h"
 #include "utils/syscache.h"
 
-#include "deparse.h"
-#include "hash_partitions.h"
-#include "owner_scope.h"
-#include "table_route.h"
+#include "hashops.h"
+#include "reshard.h"
+#include "routing.h"
+#include "tables.h"
 
 typedef struct HashReshard
 {

@@ -26,17 +26,19 @@
  * write them).  Every failure of SPI is reported the same way, with
  * SPI_result_code_string.
  */
-#include "dakera_shard.h"
+#include "postgres.h"
+
+#include "compat.h"
 
 #include "access/htup_details.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_inherits.h"
+#include "catalog/pg_namespace.h"
 #include "executor/spi.h"
 #include "executor/tuptable.h"
-#include "funcapi.h"
 #include "foreign/foreign.h"
-#include "fmgr.h"
+#include "funcapi.h"
 #include "miscadmin.h"
 #include "nodes/params.h"
 #include "utils/acl.h"
@@ -47,7 +49,7 @@
 #include "utils/rls.h"
 #include "utils/syscache.h"
 
-#include "owner_scope.h"
+#include "tables.h"
 
 /*
  * Each check below returns whether the caller passes it; when report is

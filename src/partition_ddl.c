@@ -14,14 +14,16 @@
  * shard the postgres_fdw server and the remote table of the same name.
  * probe also reads the new foreign table once (the caller rolls it back).
  */
-#include "dakera_shard.h"
+#include "postgres.h"
+
+#include "compat.h"
 
 #include "catalog/namespace.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 
-#include "owner_scope.h"
+#include "tables.h"
 
 static char *
 partition_ddl(Oid parent, const char *name, int32 shard, int32 modulus, const char *server)

@@ -6,13 +6,16 @@
  * (reshard_plan_between); explicit rings come from the per-backend ring cache,
  * so planning against the same target twice builds its ring once.
  */
-#include "dakera_shard.h"
+#include "postgres.h"
 
-#include "core/reshard.h"
-#include "fmgr.h"
+#include "compat.h"
+
 #include "funcapi.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
+
+#include "core/reshard.h"
+#include "routing.h"
 
 /* A shape from SQL arguments, checked, with its ring when it uses one. */
 static Shape

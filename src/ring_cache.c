@@ -14,13 +14,17 @@
  * built again: the server's ring (shared or local) serves it.  The epoch,
  * bumped whenever a ring is freed, tells call sites to look again.
  */
-#include "dakera_shard.h"
+#include "postgres.h"
+
+#include "compat.h"
 
 #include "access/htup_details.h"
 #include "access/xact.h"
 #include "funcapi.h"
 #include "miscadmin.h"
 #include "utils/memutils.h"
+
+#include "routing.h"
 
 #define RING_CACHE_KEEP 8
 #define RING_CACHE_BUDGET ((Size) 256 * 1024 * 1024)

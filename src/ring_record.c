@@ -16,7 +16,9 @@
  * transaction everywhere, by prepared statements too.  C code that needs the
  * checked ring calls checked_server_ring(), never shard_for through SQL.
  */
-#include "dakera_shard.h"
+#include "postgres.h"
+
+#include "compat.h"
 
 #include "commands/dbcommands.h"
 #include "commands/trigger.h"
@@ -28,7 +30,8 @@
 #include "utils/rel.h"
 #include "utils/timestamp.h"
 
-#include "extension_catalog.h"
+#include "extension.h"
+#include "routing.h"
 
 typedef struct RecordedShape
 {

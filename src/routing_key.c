@@ -16,7 +16,9 @@
  * (owner_scope.c).  Relations are not opened: catalog lookups take no lock
  * that could wait behind another session's DDL.
  */
-#include "dakera_shard.h"
+#include "postgres.h"
+
+#include "compat.h"
 
 #include "access/genam.h"
 #include "access/hash.h"
@@ -41,8 +43,9 @@
 #include "utils/rel.h"
 #include "utils/syscache.h"
 
-#include "extension_catalog.h"
-#include "routing_key.h"
+#include "extension.h"
+#include "routing.h"
+#include "tables.h"
 
 /* shard_for(key, num_shards, strategy, virtual_nodes) */
 #define EXPLICIT_ARGS 4

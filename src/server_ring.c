@@ -12,13 +12,17 @@
  * same settings in its own memory at its first routing call, and keeps it
  * for the life of the session.
  */
-#include "dakera_shard.h"
+#include "postgres.h"
+
+#include "compat.h"
 
 #include "miscadmin.h"
 #include "portability/instr_time.h"
 #include "storage/lwlock.h"
 #include "storage/shmem.h"
 #include "utils/memutils.h"
+
+#include "routing.h"
 
 /* What shared memory holds: the description, then the ring's flat block. */
 typedef struct SharedRing

@@ -11,17 +11,22 @@
  * healthy node, so a shard whose primary is down is served by a replica.
  * Placement never changes a key's shard.
  */
-#include "dakera_shard.h"
+#include "postgres.h"
+
+#include "compat.h"
 
 #include "catalog/pg_type.h"
 #include "funcapi.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/snapmgr.h"
 
-#include "extension_catalog.h"
-#include "owner_scope.h"
+#include "extension.h"
+#include "placement.h"
+#include "routing.h"
+#include "tables.h"
 
 typedef struct Registration
 {

@@ -9,7 +9,9 @@
  * owner under a security-restricted operation (owner_scope.c), after the
  * caller's right to read (or, to move rows, to own) the table is checked.
  */
-#include "dakera_shard.h"
+#include "postgres.h"
+
+#include "compat.h"
 
 #include "access/genam.h"
 #include "access/htup_details.h"
@@ -26,6 +28,7 @@
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "storage/lmgr.h"
+#include "utils/acl.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/datum.h"
@@ -33,10 +36,10 @@
 #include "utils/rel.h"
 #include "utils/resowner.h"
 
-#include "deparse.h"
-#include "hash_partitions.h"
-#include "owner_scope.h"
-#include "table_route.h"
+#include "hashops.h"
+#include "reshard.h"
+#include "routing.h"
+#include "tables.h"
 
 static char *
 name_arg(FunctionCallInfo fcinfo, int n)

@@ -16,7 +16,9 @@
  * top-level partition that holds it (through any sub-partitions) is the one
  * that takes its shard now, or the DEFAULT partition when none takes it.
  */
-#include "dakera_shard.h"
+#include "postgres.h"
+
+#include "compat.h"
 
 #include "access/htup_details.h"
 #include "catalog/pg_class.h"
@@ -33,9 +35,9 @@
 #include "utils/syscache.h"
 #include "utils/typcache.h"
 
-#include "deparse.h"
-#include "hash_partitions.h"
-#include "table_route.h"
+#include "hashops.h"
+#include "routing.h"
+#include "tables.h"
 
 /* Number of attributes of a relation, dropped ones included. */
 static int

@@ -1,12 +1,17 @@
 /*
- * extension_catalog.h: the extension's own catalog: the extension, its
- * schema and its tables, their columns, and the one way to read them
- * (extension_catalog.c).
+ * extension.h: the extension itself: its shared-memory hooks (shmem.c) and
+ * its own catalog (extension_catalog.c): the extension, its schema, its
+ * tables and their columns, and the one way to read them.
  */
-#ifndef EXTENSION_CATALOG_H
-#define EXTENSION_CATALOG_H
+#ifndef DAKERA_SHARD_EXTENSION_H
+#define DAKERA_SHARD_EXTENSION_H
 
 #include "utils/snapshot.h"
+
+/* shmem.c: the shared-memory hooks, when preloaded */
+extern void install_shmem_hooks(void);
+
+/* extension_catalog.c */
 
 #define EXTENSION_NAME "dakera_shard"
 
