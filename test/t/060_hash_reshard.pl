@@ -95,7 +95,7 @@ sub reshard_run
 	# a row written since the swap with the key of a pending row: that row's move is refused, loudly
 	my $twin = $node->safe_psql('postgres', q{SELECT id FROM vectors_reshard_pending ORDER BY id DESC LIMIT 1});
 	$node->safe_psql('postgres', qq{INSERT INTO vectors (id, n, emb) VALUES ('$twin', -1, '{1}')});
-	($ret, $out, $err) = $node->psql('postgres', q{CALL reshard_hash_table('vectors', 100000)});
+	($ret, $out, $err) = $node->psql('postgres', q{CALL reshard_hash_table('vectors', 100000, mode => 'online')});
 	like($err, qr/duplicate key value violates unique constraint.*\n.*Key \(id\)=\(\Q$twin\E\) already exists/,
 		"[$from -> $to] a newer row with a pending row's key stops the move, naming the key");
 	is($node->safe_psql('postgres',
