@@ -33,7 +33,9 @@ figures_write() {
 	wait "$_fig_tee" 2>/dev/null || true
 	local section commit machine pg
 	commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
-	[ -n "$(git status --porcelain --untracked-files=no 2>/dev/null)" ] && commit="$commit with local changes"
+	# local changes, apart from the figures file itself
+	[ -n "$(git status --porcelain --untracked-files=no -- . ":(exclude)$FIGURES_FILE" 2>/dev/null)" ] &&
+		commit="$commit with local changes"
 	machine="$(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -n 1), $(nproc) cores,"
 	machine+=" $(free -g | awk '/^Mem:/ {print $2}') GiB (host $(hostname)); load average at the start: $_fig_load"
 	pg=$("$PG_BIN/postgres" --version)
