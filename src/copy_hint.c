@@ -9,7 +9,7 @@
  * partition of such a table (catalog only, before the COPY runs; nothing of
  * the table is evaluated) and, when that COPY fails on the partition
  * constraint, raises the same error with a hint naming the procedure
- * (README, "The recorded ring shape": dump with --load-via-partition-root,
+ * (docs/resharding.md: dump with --load-via-partition-root,
  * restore the schema, create_shard_partitions, then the data).  Every other
  * statement, and every other error, passes through untouched.  The hook is
  * installed when the library loads (preloaded: in every backend).
@@ -78,7 +78,8 @@ copy_hint_utility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree
 		edata->hint = pstrdup("This table is partitioned by shard, and its rows were dumped from a server whose ring has "
 							  "another shape. Restore through the partition root: pg_dump --load-via-partition-root, "
 							  "restore the schema, run create_shard_partitions, then restore the data "
-							  "(README, \"The recorded ring shape\"); a HASH (id shard_ops) table then needs "
+							  "(docs/resharding.md, \"Restoring a dump into a server of another shape\"); "
+							  "a HASH (id shard_ops) table then needs "
 							  "CALL reshard_hash_table.");
 		ReThrowError(edata);
 	}
