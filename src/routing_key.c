@@ -89,7 +89,8 @@ route_function(Oid funcid)
 
 	if (symbol == NULL)
 		return ROUTE_NONE;
-	if (strcmp(symbol, "shard_for_server") == 0)
+	/* shard_for(uuid) is shard_for(key::text): the server's ring */
+	if (strcmp(symbol, "shard_for_server") == 0 || strcmp(symbol, "shard_for_uuid") == 0)
 		return ROUTE_SERVER;
 	if (strcmp(symbol, "shard_for_explicit") == 0)
 		return ROUTE_EXPLICIT;
