@@ -128,6 +128,23 @@ listed_relation(Oid relid)
 }
 
 /*
+ * A HASH table's unfinished re-shard (its holder <rel>_reshard_pending),
+ * from the catalog alone: a NOTICE that says so and how to finish it.
+ */
+static void
+report_unfinished_reshard(Oid relid)
+{
+	Oid			holder = reshard_pending_holder(relid);
+
+	if (OidIsValid(holder))
+		ereport(NOTICE,
+				errmsg("table %s has an unfinished re-shard: rows are pending in %s",
+					   qualified_relation(relid), get_rel_name(holder)),
+				errdetail("Lookups and writes through the table do not see the pending rows; shard_verify counts them as stale."),
+				errhint("CALL reshard_hash_table('%s') to finish it.", qualified_relation(relid)));
+}
+
+/*
  * routed_tables(): every table partitioned by our shard_for, and every
  * stored generated column filled by it, from pg_partitioned_table and
  * pg_attrdef.  Columns: rel, shard_column, num_shards, server_ring,
@@ -152,7 +169,10 @@ routed_tables(PG_FUNCTION_ARGS)
 		Oid			relid = ((Form_pg_partitioned_table) GETSTRUCT(tuple))->partrelid;
 
 		if (listed_relation(relid) && partition_routing(relid, &key))
+		{
 			put_routed(rsinfo, relid, NULL, &key);
+			report_unfinished_reshard(relid);
+		}
 	}
 	systable_endscan(scan);
 	table_close(catalog, AccessShareLock);
@@ -274,6 +294,31 @@ place_args(const TableRoute *route, Oid *types, Datum *values, int32 *unplaced)
 }
 
 /*
+ * The holder of an unfinished re-shard of a HASH table (InvalidOid if none),
+ * its name as SQL, and a NOTICE with its rows, counted as the table's owner:
+ * those rows are part of the table, invisible through it until moved.
+ */
+static Oid
+pending_rows(const TableRoute *route, char **holder_sql)
+{
+	Oid			holder = route->kind == ROUTE_BY_PARTITION ? reshard_pending_holder(route->relid) : InvalidOid;
+	ScanSink	count = {0};
+
+	if (!OidIsValid(holder))
+		return InvalidOid;
+	*holder_sql = qualified_relation(holder);
+	count.natts = 1;
+	scan_as_owner(route->relid, TABLE_READ, psprintf("SELECT pg_catalog.count(*) FROM %s t", *holder_sql),
+				  0, NULL, NULL, NULL, &count);
+	ereport(NOTICE,
+			errmsg("table %s has an unfinished re-shard: " INT64_FORMAT " rows are pending in %s",
+				   qualified_relation(route->relid), DatumGetInt64(count.values[0]), get_rel_name(holder)),
+			errdetail("Lookups and writes through the table do not see them; shard_verify counts them as stale, partition_info and shard_overview under the shard they move to."),
+			errhint("CALL reshard_hash_table('%s') to finish it.", qualified_relation(route->relid)));
+	return holder;
+}
+
+/*
  * Lock the table and everything below it for the scan without waiting:
  * whether every lock was granted.
  */
@@ -290,6 +335,52 @@ lock_tree_nowait(Oid relid)
 	return true;
 }
 
+/* What one call of shard_rows scans, and where its rows go. */
+typedef struct RowsScan
+{
+	Oid			relid;
+	const char *shard_column;
+	bool		listing;
+	ScanSink   *sink;
+} RowsScan;
+
+/*
+ * The scan of shard_rows: rows and bytes per shard id, with the rows pending
+ * in an unfinished HASH re-shard counted under the shard they move to.  For
+ * a listing, false (and nothing scanned) when another session holds a lock
+ * on the table or on its pending rows' holder.
+ */
+static bool
+shard_rows_run(const RowsScan *scan)
+{
+	Oid			relid = scan->relid;
+	TableRoute	route;
+	char	   *sql;
+	char	   *pending_sql;
+	Oid			holder;
+
+	resolve_table_route(&route, relid, NULL, scan->shard_column, false);
+	if (scan->listing && !lock_tree_nowait(relid))
+		return false;
+	holder = route.kind == ROUTE_BY_PARTITION ? reshard_pending_holder(relid) : InvalidOid;
+	if (scan->listing && OidIsValid(holder) && !lock_tree_nowait(holder))
+		return false;
+	sql = psprintf("SELECT (%s)::pg_catalog.int4, pg_catalog.count(*), pg_catalog.sum(%s)::pg_catalog.int8 "
+				   "FROM %s%s t GROUP BY 1",
+				   stored_shard_sql(&route), row_bytes_sql(relid),
+				   scan->listing && get_rel_relkind(relid) == RELKIND_RELATION ? "ONLY " : "",
+				   route.rel_sql);
+	/* rows pending in an unfinished HASH re-shard: counted under the shard they move to */
+	if (OidIsValid(pending_rows(&route, &pending_sql)))
+		sql = psprintf("SELECT u.s, pg_catalog.count(*), pg_catalog.sum(u.b)::pg_catalog.int8 "
+					   "FROM (SELECT (%1$s)::pg_catalog.int4 AS s, %2$s AS b FROM %3$s t "
+					   "UNION ALL SELECT (%4$s)::pg_catalog.int4, %2$s FROM %5$s t) u GROUP BY 1",
+					   stored_shard_sql(&route), row_bytes_sql(relid), route.rel_sql, route.route_sql,
+					   pending_sql);
+	scan_as_owner(relid, TABLE_READ, sql, 0, NULL, NULL, NULL, scan->sink);
+	return true;
+}
+
 /*
  * A listing's scan of one table (shard_overview): in a subtransaction, so
  * that a table that cannot be measured now (locked by another session, its
@@ -297,7 +388,7 @@ lock_tree_nowait(Oid relid)
  * rather than make the whole listing wait or fail.  A cancel is not caught.
  */
 static void
-listing_scan(Oid relid, const char *sql, ScanSink *sink)
+listing_scan(const RowsScan *scan)
 {
 	MemoryContext cxt = CurrentMemoryContext;
 	ResourceOwner owner = CurrentResourceOwner;
@@ -306,11 +397,9 @@ listing_scan(Oid relid, const char *sql, ScanSink *sink)
 	MemoryContextSwitchTo(cxt);
 	PG_TRY();
 	{
-		if (lock_tree_nowait(relid))
-			scan_as_owner(relid, TABLE_READ, sql, 0, NULL, NULL, NULL, sink);
-		else
+		if (!shard_rows_run(scan))
 			ereport(NOTICE,
-					errmsg("table %s is left out: another session holds a lock on it", qualified_relation(relid)),
+					errmsg("table %s is left out: another session holds a lock on it", qualified_relation(scan->relid)),
 					errhint("Its rows are counted again once that session's transaction ends."));
 		ReleaseCurrentSubTransaction();
 		MemoryContextSwitchTo(cxt);
@@ -329,9 +418,9 @@ listing_scan(Oid relid, const char *sql, ScanSink *sink)
 		if (edata->sqlerrcode == ERRCODE_QUERY_CANCELED || edata->elevel > ERROR)
 			ReThrowError(edata);
 		ereport(NOTICE,
-				errmsg("table %s is left out: %s", qualified_relation(relid), edata->message),
+				errmsg("table %s is left out: %s", qualified_relation(scan->relid), edata->message),
 				edata->hint ? errhint("%s", edata->hint) :
-				errhint("partition_info('%s') shows the error on its own.", qualified_relation(relid)));
+				errhint("partition_info('%s') shows the error on its own.", qualified_relation(scan->relid)));
 	}
 	PG_END_TRY();
 }
@@ -347,25 +436,21 @@ PG_FUNCTION_INFO_V1(shard_rows);
 Datum
 shard_rows(PG_FUNCTION_ARGS)
 {
-	Oid			relid = ds_relation_arg(fcinfo, 0, "shard_rows", "rel");
-	TableRoute	route;
 	ScanSink	sink = {0};
-	char	   *sql;
+	RowsScan	scan;
 
+	scan.relid = ds_relation_arg(fcinfo, 0, "shard_rows", "rel");
 	ds_arg_required(fcinfo, 2, "shard_rows", "listing");
-	resolve_table_route(&route, relid, NULL, name_arg(fcinfo, 1), false);
-	sql = psprintf("SELECT (%s)::pg_catalog.int4, pg_catalog.count(*), pg_catalog.sum(%s)::pg_catalog.int8 "
-				   "FROM %s%s t GROUP BY 1",
-				   stored_shard_sql(&route), row_bytes_sql(relid),
-				   PG_GETARG_BOOL(2) && get_rel_relkind(relid) == RELKIND_RELATION ? "ONLY " : "",
-				   route.rel_sql);
+	scan.shard_column = name_arg(fcinfo, 1);
+	scan.listing = PG_GETARG_BOOL(2);
+	scan.sink = &sink;
 	InitMaterializedSRF(fcinfo, 0);
 	sink.rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	sink.natts = 3;
-	if (PG_GETARG_BOOL(2))
-		listing_scan(relid, sql, &sink);
+	if (scan.listing)
+		listing_scan(&scan);
 	else
-		scan_as_owner(relid, TABLE_READ, sql, 0, NULL, NULL, NULL, &sink);
+		(void) shard_rows_run(&scan);
 	return (Datum) 0;
 }
 
@@ -386,6 +471,7 @@ shard_verify(PG_FUNCTION_ARGS)
 	Datum		args[2];
 	int32		unplaced;
 	char	   *where;
+	char	   *pending_sql;
 	TupleDesc	tupdesc;
 	Datum		values[2];
 	bool		nulls[2];
@@ -398,6 +484,12 @@ shard_verify(PG_FUNCTION_ARGS)
 	place_args(&route, types, args, &unplaced);
 	where = psprintf("FROM %s t WHERE %s IS NOT NULL AND %s", route.rel_sql, route.key_sql,
 					 stale_condition_sql(&route));
+	/* every row pending in an unfinished HASH re-shard is stale: it is not where the table looks */
+	if (OidIsValid(pending_rows(&route, &pending_sql)))
+		where = psprintf("FROM (SELECT %1$s AS %5$s FROM %2$s t WHERE %1$s IS NOT NULL AND %3$s "
+						 "UNION ALL SELECT %1$s FROM %4$s t WHERE %1$s IS NOT NULL) t",
+						 route.key_sql, route.rel_sql, stale_condition_sql(&route), pending_sql,
+						 quote_identifier(route.key_name));
 	count.natts = 1;
 	scan_as_owner(relid, TABLE_READ, psprintf("SELECT pg_catalog.count(*) %s", where),
 				  2, types, args, NULL, &count);
