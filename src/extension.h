@@ -6,6 +6,7 @@
 #ifndef DAKERA_SHARD_EXTENSION_H
 #define DAKERA_SHARD_EXTENSION_H
 
+#include "nodes/nodes.h"
 #include "utils/snapshot.h"
 
 #define EXTENSION_NAME "dakera_shard"
@@ -50,6 +51,13 @@ typedef void (*ExtensionRowFn) (void *arg, Datum *values, bool *nulls);
  */
 typedef void (*RecordChangedHook) (void);
 extern void set_record_changed_hook(RecordChangedHook hook);
+
+/*
+ * A node tree stored in a catalog row (partition bounds, argument defaults),
+ * read from the syscache, never evaluated; NULL when the row or the value
+ * is missing.
+ */
+extern Node *syscache_node(int cacheid, Oid oid, AttrNumber attnum);
 
 extern bool scan_extension_table(ExtensionTable table, Snapshot snapshot,
 								 ExtensionRowFn on_row, void *arg);

@@ -32,6 +32,7 @@
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
+#include "utils/syscache.h"
 
 #include "extension.h"
 
@@ -185,6 +186,23 @@ extension_table(ExtensionTable table, bool missing_ok)
 				errmsg("table %s of extension %s is missing", extension_tables[table].name, EXTENSION_NAME),
 				errhint("Update the extension with ALTER EXTENSION %s UPDATE, or reinstall it.", EXTENSION_NAME));
 	return relid;
+}
+
+Node *
+syscache_node(int cacheid, Oid oid, AttrNumber attnum)
+{
+	HeapTuple	tuple = SearchSysCache1(cacheid, ObjectIdGetDatum(oid));
+	Node	   *node = NULL;
+	bool		isnull;
+	Datum		datum;
+
+	if (!HeapTupleIsValid(tuple))
+		return NULL;
+	datum = SysCacheGetAttr(cacheid, tuple, attnum, &isnull);
+	if (!isnull)
+		node = stringToNode(TextDatumGetCString(datum));
+	ReleaseSysCache(tuple);
+	return node;
 }
 
 /*

@@ -232,18 +232,9 @@ const_text(Node *node, char **value)
 static List *
 declared_defaults(Oid funcid)
 {
-	HeapTuple	tuple = SearchSysCache1(PROCOID, ObjectIdGetDatum(funcid));
-	List	   *defaults = NIL;
-	bool		isnull;
-	Datum		stored;
+	Node	   *defaults = syscache_node(PROCOID, funcid, Anum_pg_proc_proargdefaults);
 
-	if (!HeapTupleIsValid(tuple))
-		return NIL;
-	stored = SysCacheGetAttr(PROCOID, tuple, Anum_pg_proc_proargdefaults, &isnull);
-	if (!isnull)
-		defaults = castNode(List, stringToNode(TextDatumGetCString(stored)));
-	ReleaseSysCache(tuple);
-	return defaults;
+	return defaults == NULL ? NIL : castNode(List, defaults);
 }
 
 /*
