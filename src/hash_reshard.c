@@ -508,7 +508,14 @@ reshard_pending_holder(Oid relid)
 	if (strlen(name) >= NAMEDATALEN)
 		return InvalidOid;
 	holder = get_relname_relid(name, get_rel_namespace(relid));
-	if (!OidIsValid(holder))
+	/*
+	 * Only a plain table of the routed table's own owner, as find_holder
+	 * demands: anyone who may create in the schema can plant a view or a
+	 * table with that name and comment, and the reports read the holder as
+	 * the routed table's owner.
+	 */
+	if (!OidIsValid(holder) || get_rel_relkind(holder) != RELKIND_RELATION ||
+		ds_relation_owner(holder) != ds_relation_owner(relid))
 		return InvalidOid;
 	comment = GetComment(holder, RelationRelationId, 0);
 	if (comment == NULL ||
