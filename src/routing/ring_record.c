@@ -31,7 +31,7 @@
 #include "utils/timestamp.h"
 
 #include "extension.h"
-#include "routing.h"
+#include "routing/routing.h"
 
 typedef struct RecordedShape
 {

@@ -34,8 +34,8 @@
 #include "utils/syscache.h"
 
 #include "extension.h"
-#include "hashops.h"
-#include "routing.h"
+#include "hashops/hashops.h"
+#include "routing/routing.h"
 
 /* The shards of the server's ring that a HASH bound (MODULUS m, REMAINDER r) takes. */
 List *
