@@ -27,6 +27,8 @@ CREATE TYPE shard_key (
     LIKE = pg_catalog.text, CATEGORY = 'S', COLLATABLE = true);
 COMMENT ON TYPE shard_key IS
     'A vector id: text whose default hash operator class hashes each key into the interval of its engine shard, so that PARTITION BY HASH and Citus keep the engine''s shards.';
+-- (17 and later record the array type as a member of the extension too)
+COMMENT ON TYPE shard_key[] IS 'An array of shard_key.';
 
 CREATE CAST (shard_key AS text) WITHOUT FUNCTION AS IMPLICIT;
 COMMENT ON CAST (shard_key AS text) IS 'A key is its text: binary, implicit (text functions take keys).';
