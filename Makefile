@@ -42,7 +42,7 @@ OBJS = $(CORE_OBJS) src/dakera_shard.o src/settings.o src/shape_errors.o \
 # list and NAME to REGRESS_CONFIGS.  make installcheck runs them all.
 REGRESS_CONFIGS = ring4 modulo100 range65536 jump1000 ring64_local
 REGRESS_ring4 = setup routing server_ring batch partition_info generated ring_shape placement tables \
-	privileges reshard hash_partitions hash_collation hash_vectors trust errors
+	privileges reshard hash_partitions key_type hash_collation hash_vectors trust errors
 REGRESS_modulo100 = setup routing server_ring batch hash_vectors errors encoding
 REGRESS_range65536 = setup routing server_ring batch hash_vectors errors encoding
 REGRESS_jump1000 = setup routing server_ring batch hash_vectors errors encoding
