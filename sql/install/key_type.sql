@@ -37,72 +37,74 @@ COMMENT ON CAST (text AS shard_key) IS 'Text is a key: binary, on assignment (IN
 CREATE CAST (varchar AS shard_key) WITHOUT FUNCTION AS ASSIGNMENT;
 COMMENT ON CAST (varchar AS shard_key) IS 'varchar is a key: binary, on assignment.';
 
--- Comparisons: text's functions, for keys and between keys and text.
+-- Comparisons: text's functions, for keys and between keys and text
+-- (LEAKPROOF as text's are, so that security-barrier views and row-level
+-- security can use the key index).
 
 CREATE FUNCTION shard_key_eq(shard_key, shard_key) RETURNS bool
-AS 'texteq' LANGUAGE internal IMMUTABLE STRICT PARALLEL SAFE;
+AS 'texteq' LANGUAGE internal IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
 COMMENT ON FUNCTION shard_key_eq(shard_key, shard_key) IS 'Implements = for (shard_key, shard_key): text''s texteq.';
 CREATE FUNCTION shard_key_ne(shard_key, shard_key) RETURNS bool
-AS 'textne' LANGUAGE internal IMMUTABLE STRICT PARALLEL SAFE;
+AS 'textne' LANGUAGE internal IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
 COMMENT ON FUNCTION shard_key_ne(shard_key, shard_key) IS 'Implements <> for (shard_key, shard_key): text''s textne.';
 CREATE FUNCTION shard_key_lt(shard_key, shard_key) RETURNS bool
-AS 'text_lt' LANGUAGE internal IMMUTABLE STRICT PARALLEL SAFE;
+AS 'text_lt' LANGUAGE internal IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
 COMMENT ON FUNCTION shard_key_lt(shard_key, shard_key) IS 'Implements < for (shard_key, shard_key): text''s text_lt.';
 CREATE FUNCTION shard_key_le(shard_key, shard_key) RETURNS bool
-AS 'text_le' LANGUAGE internal IMMUTABLE STRICT PARALLEL SAFE;
+AS 'text_le' LANGUAGE internal IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
 COMMENT ON FUNCTION shard_key_le(shard_key, shard_key) IS 'Implements <= for (shard_key, shard_key): text''s text_le.';
 CREATE FUNCTION shard_key_gt(shard_key, shard_key) RETURNS bool
-AS 'text_gt' LANGUAGE internal IMMUTABLE STRICT PARALLEL SAFE;
+AS 'text_gt' LANGUAGE internal IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
 COMMENT ON FUNCTION shard_key_gt(shard_key, shard_key) IS 'Implements > for (shard_key, shard_key): text''s text_gt.';
 CREATE FUNCTION shard_key_ge(shard_key, shard_key) RETURNS bool
-AS 'text_ge' LANGUAGE internal IMMUTABLE STRICT PARALLEL SAFE;
+AS 'text_ge' LANGUAGE internal IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
 COMMENT ON FUNCTION shard_key_ge(shard_key, shard_key) IS 'Implements >= for (shard_key, shard_key): text''s text_ge.';
 CREATE FUNCTION shard_key_cmp(shard_key, shard_key) RETURNS int
-AS 'bttextcmp' LANGUAGE internal IMMUTABLE STRICT PARALLEL SAFE;
+AS 'bttextcmp' LANGUAGE internal IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
 COMMENT ON FUNCTION shard_key_cmp(shard_key, shard_key) IS 'B-tree comparison of (shard_key, shard_key): text''s bttextcmp.';
 
 CREATE FUNCTION shard_key_eq(shard_key, text) RETURNS bool
-AS 'texteq' LANGUAGE internal IMMUTABLE STRICT PARALLEL SAFE;
+AS 'texteq' LANGUAGE internal IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
 COMMENT ON FUNCTION shard_key_eq(shard_key, text) IS 'Implements = for (shard_key, text): text''s texteq.';
 CREATE FUNCTION shard_key_ne(shard_key, text) RETURNS bool
-AS 'textne' LANGUAGE internal IMMUTABLE STRICT PARALLEL SAFE;
+AS 'textne' LANGUAGE internal IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
 COMMENT ON FUNCTION shard_key_ne(shard_key, text) IS 'Implements <> for (shard_key, text): text''s textne.';
 CREATE FUNCTION shard_key_lt(shard_key, text) RETURNS bool
-AS 'text_lt' LANGUAGE internal IMMUTABLE STRICT PARALLEL SAFE;
+AS 'text_lt' LANGUAGE internal IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
 COMMENT ON FUNCTION shard_key_lt(shard_key, text) IS 'Implements < for (shard_key, text): text''s text_lt.';
 CREATE FUNCTION shard_key_le(shard_key, text) RETURNS bool
-AS 'text_le' LANGUAGE internal IMMUTABLE STRICT PARALLEL SAFE;
+AS 'text_le' LANGUAGE internal IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
 COMMENT ON FUNCTION shard_key_le(shard_key, text) IS 'Implements <= for (shard_key, text): text''s text_le.';
 CREATE FUNCTION shard_key_gt(shard_key, text) RETURNS bool
-AS 'text_gt' LANGUAGE internal IMMUTABLE STRICT PARALLEL SAFE;
+AS 'text_gt' LANGUAGE internal IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
 COMMENT ON FUNCTION shard_key_gt(shard_key, text) IS 'Implements > for (shard_key, text): text''s text_gt.';
 CREATE FUNCTION shard_key_ge(shard_key, text) RETURNS bool
-AS 'text_ge' LANGUAGE internal IMMUTABLE STRICT PARALLEL SAFE;
+AS 'text_ge' LANGUAGE internal IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
 COMMENT ON FUNCTION shard_key_ge(shard_key, text) IS 'Implements >= for (shard_key, text): text''s text_ge.';
 CREATE FUNCTION shard_key_cmp(shard_key, text) RETURNS int
-AS 'bttextcmp' LANGUAGE internal IMMUTABLE STRICT PARALLEL SAFE;
+AS 'bttextcmp' LANGUAGE internal IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
 COMMENT ON FUNCTION shard_key_cmp(shard_key, text) IS 'B-tree comparison of (shard_key, text): text''s bttextcmp.';
 
 CREATE FUNCTION shard_key_eq(text, shard_key) RETURNS bool
-AS 'texteq' LANGUAGE internal IMMUTABLE STRICT PARALLEL SAFE;
+AS 'texteq' LANGUAGE internal IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
 COMMENT ON FUNCTION shard_key_eq(text, shard_key) IS 'Implements = for (text, shard_key): text''s texteq.';
 CREATE FUNCTION shard_key_ne(text, shard_key) RETURNS bool
-AS 'textne' LANGUAGE internal IMMUTABLE STRICT PARALLEL SAFE;
+AS 'textne' LANGUAGE internal IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
 COMMENT ON FUNCTION shard_key_ne(text, shard_key) IS 'Implements <> for (text, shard_key): text''s textne.';
 CREATE FUNCTION shard_key_lt(text, shard_key) RETURNS bool
-AS 'text_lt' LANGUAGE internal IMMUTABLE STRICT PARALLEL SAFE;
+AS 'text_lt' LANGUAGE internal IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
 COMMENT ON FUNCTION shard_key_lt(text, shard_key) IS 'Implements < for (text, shard_key): text''s text_lt.';
 CREATE FUNCTION shard_key_le(text, shard_key) RETURNS bool
-AS 'text_le' LANGUAGE internal IMMUTABLE STRICT PARALLEL SAFE;
+AS 'text_le' LANGUAGE internal IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
 COMMENT ON FUNCTION shard_key_le(text, shard_key) IS 'Implements <= for (text, shard_key): text''s text_le.';
 CREATE FUNCTION shard_key_gt(text, shard_key) RETURNS bool
-AS 'text_gt' LANGUAGE internal IMMUTABLE STRICT PARALLEL SAFE;
+AS 'text_gt' LANGUAGE internal IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
 COMMENT ON FUNCTION shard_key_gt(text, shard_key) IS 'Implements > for (text, shard_key): text''s text_gt.';
 CREATE FUNCTION shard_key_ge(text, shard_key) RETURNS bool
-AS 'text_ge' LANGUAGE internal IMMUTABLE STRICT PARALLEL SAFE;
+AS 'text_ge' LANGUAGE internal IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
 COMMENT ON FUNCTION shard_key_ge(text, shard_key) IS 'Implements >= for (text, shard_key): text''s text_ge.';
 CREATE FUNCTION shard_key_cmp(text, shard_key) RETURNS int
-AS 'bttextcmp' LANGUAGE internal IMMUTABLE STRICT PARALLEL SAFE;
+AS 'bttextcmp' LANGUAGE internal IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
 COMMENT ON FUNCTION shard_key_cmp(text, shard_key) IS 'B-tree comparison of (text, shard_key): text''s bttextcmp.';
 
 CREATE FUNCTION shard_key_sortsupport(internal) RETURNS void
