@@ -3,6 +3,7 @@
 #   make && make install      build and install against PG_CONFIG
 #   make test                 every test on PostgreSQL 15, 17 and 18 (PG_VERSIONS="15" narrows it),
 #                             on a fresh Debian 12 machine (installs what it needs)
+#   make test-fresh           the same with an empty build cache: everything built again
 #   make installcheck         pg_regress, isolation and TAP tests against the installed extension
 #   make demo                 a throwaway preloaded cluster routing sample vector rows
 #   make unittest             the pure C core's unit tests: plain, ASan+UBSan, scalar (no SSE2)
@@ -125,7 +126,7 @@ valgrind: test/core/test_core
 	valgrind --quiet --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite \
 		test/core/test_core test/data
 
-.PHONY: unittest test demo figures bench bench-vectors fuzz valgrind
+.PHONY: unittest test test-fresh demo figures bench bench-vectors fuzz valgrind
 
 # libFuzzer for FUZZ_SECONDS from the committed seeds; new inputs go to a
 # scratch directory, never into the repository
@@ -208,6 +209,14 @@ installcheck-tap prove_installcheck: test-out
 # PG_CONFIG, when given, is used for its own major version
 test:
 	bash test/run_tests.sh
+
+# make test as on a machine that has never built anything: PostgreSQL 17 and
+# 18, pgvector (and Citus where asked) built again into an empty cache, and
+# into Debian's PostgreSQL 15 again, whatever stamps they carry
+test-fresh:
+	cache=$$(mktemp -d /var/tmp/dakera_fresh.XXXXXX) && chmod 755 $$cache && \
+		DAKERA_PG_CACHE=$$cache DAKERA_REBUILD=1 bash test/run_tests.sh; \
+		status=$$?; rm -rf $$cache; exit $$status
 
 demo:
 	bash test/demo.sh

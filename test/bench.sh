@@ -2,7 +2,9 @@
 # bench.sh: make bench.  Starts a throwaway preloaded cluster and prints, for
 # each case, the median of several runs and its ratio to a baseline measured
 # in the same run (machines here are shared and noisy: only ratios are
-# compared, never absolute times).  Not a test: it asserts nothing.
+# compared, never absolute times).  Not a test: it asserts nothing.  A
+# complete run also writes its output into docs/figures.md (section
+# bench-pgMAJOR; test/figures_lib.sh, FIGURES_FILE= to only print).
 #
 #   BENCH_ROUNDS   runs per case (default 5)
 #   BENCH_INSERT_ROUNDS  runs per INSERT case (default 11: the kernel's work
@@ -14,6 +16,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash test/prepare.sh
 source test/cluster.sh
+source test/figures_lib.sh
 
 ROUNDS=${BENCH_ROUNDS:-5}
 KEYS=${BENCH_KEYS:-2000000}
@@ -32,6 +35,8 @@ reshape() {  # reshape STRATEGY NUM_SHARDS: restart with that ring and record it
 	psql_q "SELECT record_shard_ring()" >/dev/null
 }
 
+major=$("$PG_CONFIG" --version | sed -E 's/^PostgreSQL ([0-9]+).*/\1/')
+figures_capture "bench-pg$major" "Routing, ring and tables, PostgreSQL $major" "make bench (test/bench.sh)" text
 echo "== machine"
 echo "cpu: $(lscpu | sed -n 's/^Model name: *//p' | head -n 1), $(nproc) cores; memory: $(free -g | awk '/^Mem:/ {print $2}') GiB"
 echo "postgres: $("$PG_BIN/postgres" --version); rounds: $ROUNDS (INSERT: ${BENCH_INSERT_ROUNDS:-11}); keys per query: $KEYS"
@@ -211,3 +216,5 @@ SQL
 run_cases "100000 lookups, generic plan" \
 	"SELECT lookups_text(ids) FROM lookup_ids" \
 	"SELECT lookups_shard(ids) FROM lookup_ids"
+
+figures_write

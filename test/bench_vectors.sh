@@ -15,7 +15,9 @@
 #   - CREATE INDEX ... USING hnsw on each, once (informative only).
 #
 # Not a test: it asserts nothing.  The machine is shared and noisy: compare
-# the ratios, not the times.
+# the ratios, not the times.  A complete run also writes its output into
+# docs/figures.md (section vectors-pgMAJOR; test/figures_lib.sh,
+# FIGURES_FILE= to only print).
 #
 #   BENCH_VECTOR_ROWS     rows (default 100000)
 #   BENCH_VECTOR_QUERIES  query vectors (default 200)
@@ -28,6 +30,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash test/prepare.sh
 source test/cluster.sh
+source test/figures_lib.sh
 
 ROWS=${BENCH_VECTOR_ROWS:-100000}
 QUERIES=${BENCH_VECTOR_QUERIES:-200}
@@ -39,6 +42,9 @@ if [ ! -f "$("$PG_CONFIG" --sharedir)/extension/vector.control" ]; then
 	exit 0
 fi
 
+major=$("$PG_CONFIG" --version | sed -E 's/^PostgreSQL ([0-9]+).*/\1/')
+figures_capture "vectors-pg$major" "Vectors with pgvector, PostgreSQL $major" \
+	"make bench or make bench-vectors (test/bench_vectors.sh)" text
 cluster_new C "shared_preload_libraries = 'dakera_shard'" "shared_buffers = 1GB" "jit = off" \
 	"max_parallel_workers_per_gather = 0" "max_parallel_maintenance_workers = 0" \
 	"maintenance_work_mem = 512MB" "synchronous_commit = off" "max_wal_size = 4GB" "autovacuum = off"
@@ -191,3 +197,5 @@ for line in "${results[@]}"; do
 	printf "%-16s %10s %10s %10.3f   %s ms\n" "$n shards" "$cflat" "$cshard" \
 		"$(awk -v a="$cshard" -v b="$cflat" 'BEGIN { print a / b }')" "$build"
 done
+
+figures_write

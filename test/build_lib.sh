@@ -9,7 +9,8 @@
 #   top-level make, so a build started from make test stopped at
 #   utils/errcodes.h while the same build from a shell passed;
 # - an install is trusted only through its stamp (write_stamp, written last):
-#   the sum of the pinned source and the recipe; anything else is rebuilt.
+#   the sum of the pinned source and the recipe; anything else is rebuilt
+#   (and everything, under DAKERA_REBUILD=1: make test-fresh).
 
 deps=${DAKERA_DEPS:-../shared/deps}
 cache=$(realpath -m "${DAKERA_PG_CACHE:-/var/cache/dakera_shard}")
@@ -35,8 +36,8 @@ build_stamp() {  # build_stamp TARBALL RECIPE: what a finished build records
 	printf '%s %s\n%s\n' "$sum" "$1" "$2"
 }
 
-stamp_matches() {  # stamp_matches FILE STAMP
-	[ -f "$1" ] && [ "$(cat "$1")" = "$2" ]
+stamp_matches() {  # stamp_matches FILE STAMP (never, under DAKERA_REBUILD=1)
+	[ "${DAKERA_REBUILD:-}" != 1 ] && [ -f "$1" ] && [ "$(cat "$1")" = "$2" ]
 }
 
 write_stamp() {  # write_stamp FILE STAMP

@@ -2,6 +2,7 @@
 # run_tests.sh: every test of dakera_shard (make test), from a machine that may
 # have nothing.  Installs what it needs (test/deps.sh), then
 #   once:  the pure C core's unit tests (plain, ASan+UBSan, without SSE2),
+#          the tests of how dependencies are built (test/build_lib_test.sh),
 #          under valgrind, and libFuzzer for FUZZ_SECONDS (60 by default);
 #   on each PostgreSQL of PG_VERSIONS ("15 17 18" by default), one after the
 #   other: builds with -Werror, installs, and runs the pg_regress suites of
@@ -31,6 +32,10 @@ if [ "$(id -u)" -eq 0 ] && ! runuser -u postgres -- test -r "$PWD/sql" -a -r "$P
 	exit 1
 fi
 rm -rf "$LOGS" && mkdir -p "$LOGS"
+# DAKERA_REBUILD=1 (make test-fresh) is for the builds below, once each, not
+# for what the tests start
+rebuild=${DAKERA_REBUILD:-}
+unset DAKERA_REBUILD
 # every version gets pgvector (test/pg_build.sh): its tests run, never skip
 export DAKERA_REQUIRE_PGVECTOR=1
 # and Citus (pg_build.sh MAJOR citus): test/t/110_citus.pl runs, never skips
@@ -59,6 +64,7 @@ unit core test/core/test_core "$VECTORS"
 unit core-asan-ubsan test/core/test_core_san "$VECTORS"
 unit core-without-sse2 test/core/test_core_scalar "$VECTORS"
 unit core-valgrind make -s valgrind
+unit build-lib bash test/build_lib_test.sh
 unit core-fuzz make -s fuzz FUZZ_SECONDS="${FUZZ_SECONDS:-60}"
 grep -hE '^(Done|stat::number_of_executed_units)' "$LOGS/unit-core-fuzz.log"
 passed=$((passed + unit_passed)); failed=$((failed + unit_failed))
@@ -114,7 +120,7 @@ for major in $PG_VERSIONS; do
 	mkdir -p "$vlog"
 	echo
 	echo "== PostgreSQL $major"
-	if ! pg_config=$(bash test/pg_build.sh "$major" citus); then
+	if ! pg_config=$(DAKERA_REBUILD=$rebuild bash test/pg_build.sh "$major" citus); then
 		failed=$((failed + 1))
 		summaries+=("PostgreSQL $major: not available (see above), counted as 1 failed")
 		continue

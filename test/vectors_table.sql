@@ -6,7 +6,7 @@
 -- One partition per shard of the server's ring: PARTITION BY HASH (id
 -- shard_ops), whose partition of remainder s holds shard s, so that
 -- PostgreSQL prunes a lookup by id to one partition with no shard_for in the
--- query (README, Partitioning by shard).  LIST (shard_for(id)) would work
+-- query (docs/partitioning.md).  LIST (shard_for(id)) would work
 -- here too; create_shard_partitions makes the partitions for either.
 CREATE TABLE :"tbl" (
     id        text NOT NULL,

@@ -1,7 +1,7 @@
 
 -- Tables routed by shard_for ------------------------------------------------
 -- Listing reads expression trees from the catalog and never evaluates them;
--- measuring scans a table as its owner, security-restricted (README, Security).
+-- measuring scans a table as its owner, security-restricted (docs/security.md).
 
 CREATE OR REPLACE FUNCTION shard_key_info(rel regclass, shard_column name DEFAULT NULL,
     OUT num_shards int, OUT server_ring bool, OUT key_column name,

@@ -1,5 +1,5 @@
 # pg_dump of a database with tables partitioned by shard, restored into a
-# server with another shape (issue 11, item 4): the README's procedure
+# server with another shape (issue 11, item 4): the procedure of docs/resharding.md
 # (dump with --load-via-partition-root; restore the schema; add the new
 # shape's partitions; restore the data) loses no row, and every row lands in
 # the partition of its shard under the new shape.  A restore that skips the
