@@ -57,6 +57,28 @@ SET enable_sort = off;
 SELECT count(*) AS groups FROM (SELECT id FROM kt GROUP BY id) g;
 RESET enable_sort;
 
+-- shard_uuid: the same for uuid keys, routed as their canonical text
+SELECT count(*) AS keys,
+       count(*) FILTER (WHERE least((h::bigint + 2147483648) / (4294967296 / n), n - 1) = shard_for(u)) AS in_its_interval,
+       count(*) FILTER (WHERE h = shard_interval_hash(u::text::shard_key)) AS as_its_text
+FROM (SELECT md5(g::text)::uuid AS u FROM generate_series(1, 2000) g) x,
+     LATERAL (SELECT shard_interval_hash(x.u::shard_uuid) AS h, (SELECT num_shards FROM shard_ring()) AS n) y;
+SELECT c.opcname, a.amname, c.opcdefault, amvalidate(c.oid) AS valid
+FROM pg_opclass c JOIN pg_am a ON a.oid = c.opcmethod
+WHERE c.opcintype = 'shard_uuid'::regtype ORDER BY 1;
+CREATE TABLE ku (id shard_uuid NOT NULL) PARTITION BY HASH (id);
+CREATE TABLE ku_0 PARTITION OF ku FOR VALUES WITH (MODULUS 4, REMAINDER 0);
+CREATE TABLE ku_1 PARTITION OF ku FOR VALUES WITH (MODULUS 4, REMAINDER 1);
+CREATE TABLE ku_2 PARTITION OF ku FOR VALUES WITH (MODULUS 4, REMAINDER 2);
+CREATE TABLE ku_3 PARTITION OF ku FOR VALUES WITH (MODULUS 4, REMAINDER 3);
+INSERT INTO ku SELECT md5(g::text)::uuid FROM generate_series(1, 2000) g;
+SELECT count(*) AS rows,
+       count(*) FILTER (WHERE shard_for(id) <> substring(tableoid::regclass::text FROM '\d+$')::int) AS misplaced
+FROM ku;
+SELECT 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11'::shard_uuid = 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11'::uuid AS key_eq_uuid,
+       pg_typeof('a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11'::shard_uuid::uuid) AS to_uuid;
+DROP TABLE ku;
+
 -- the Citus functions without Citus: refused, with what to do
 SELECT distribute_table('kt');
 SELECT * FROM citus_shard_check();

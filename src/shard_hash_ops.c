@@ -41,8 +41,6 @@
 /* What hash_combine64(0, h) adds to h; see the design note. */
 #define PARTITION_COMBINE_OFFSET UINT64CONST(0x49a0f4dd15e5a8e3)
 
-#define UUID_TEXT_LEN 36
-
 static bool offset_checked = false;
 static Oid	checked_collation = InvalidOid;
 
@@ -112,8 +110,8 @@ text_arg_shard(FunctionCallInfo fcinfo)
 }
 
 /* uuid's canonical text form, as uuid_out writes it, without the terminator. */
-static void
-uuid_text(const pg_uuid_t *uuid, char *out)
+void
+shard_uuid_text(const struct pg_uuid_t *uuid, char *out)
 {
 	static const char hex[] = "0123456789abcdef";
 	int			o = 0;
@@ -133,7 +131,7 @@ uuid_arg_shard(FunctionCallInfo fcinfo)
 {
 	char		text[UUID_TEXT_LEN];
 
-	uuid_text(PG_GETARG_UUID_P(0), text);
+	shard_uuid_text(PG_GETARG_UUID_P(0), text);
 	return server_shard(fcinfo, text, UUID_TEXT_LEN);
 }
 

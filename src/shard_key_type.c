@@ -28,11 +28,15 @@
  * a hash partition) it returns what shard_ops returns, so that PARTITION BY
  * HASH (id) with MODULUS N puts shard s in REMAINDER s, as shard_ops does for
  * text.  Any other seed gets a mix of the key's hash and the seed.
+ *
+ * shard_uuid is the same for uuid keys, each routed as its canonical text,
+ * as shard_for(uuid) routes it.
  */
 #include "dakera_shard.h"
 
 #include "catalog/partition.h"
 #include "fmgr.h"
+#include "utils/uuid.h"
 
 /* The key's shard, the ring's shard count and the key's 64-bit hash. */
 typedef struct KeyRoute
@@ -51,19 +55,37 @@ mix64(uint64 z)
 	return z ^ (z >> 31);
 }
 
+/* The route of a key's bytes under the server's ring, after the recorded-shape check. */
 static inline void
-route_key_arg(FunctionCallInfo fcinfo, KeyRoute *route)
+route_bytes(FunctionCallInfo fcinfo, const char *data, size_t len, KeyRoute *route)
 {
-	struct varlena *key = (struct varlena *) PG_GETARG_POINTER(0);
-	const ServerRing *ring;
+	const ServerRing *ring = checked_server_ring(fcinfo);
 
-	shard_hash_check_collation(PG_GET_COLLATION(), "shard_key");
-	if (unlikely(VARATT_IS_COMPRESSED(key) || VARATT_IS_EXTERNAL(key)))
-		key = pg_detoast_datum_packed(key);
-	ring = checked_server_ring(fcinfo);
-	route->keyhash = text_key_hash(VARDATA_ANY(key), VARSIZE_ANY_EXHDR(key));
+	route->keyhash = text_key_hash(data, len);
 	route->shard = shape_route(&ring->shape, ring->ring, route->keyhash);
 	route->num_shards = ring->shape.num_shards;
+}
+
+/* The route of argument 0: shard_key (text), or shard_uuid (its canonical text). */
+static inline void
+route_key_arg(FunctionCallInfo fcinfo, KeyRoute *route, bool is_uuid)
+{
+	if (is_uuid)
+	{
+		char		text[UUID_TEXT_LEN];
+
+		shard_uuid_text(PG_GETARG_UUID_P(0), text);
+		route_bytes(fcinfo, text, UUID_TEXT_LEN, route);
+	}
+	else
+	{
+		struct varlena *key = (struct varlena *) PG_GETARG_POINTER(0);
+
+		shard_hash_check_collation(PG_GET_COLLATION(), "shard_key");
+		if (unlikely(VARATT_IS_COMPRESSED(key) || VARATT_IS_EXTERNAL(key)))
+			key = pg_detoast_datum_packed(key);
+		route_bytes(fcinfo, VARDATA_ANY(key), VARSIZE_ANY_EXHDR(key), route);
+	}
 }
 
 /* Support function 1, as an unsigned offset from INT32_MIN. */
@@ -75,30 +97,58 @@ interval_hash(const KeyRoute *route)
 	return (uint32) ((uint64) route->shard * inc + mix64(route->keyhash) % inc) ^ UINT32_C(0x80000000);
 }
 
-/* shard_interval_hash(shard_key) and shard_interval_hash(text): support function 1. */
+/* Support function 2 of a route: see the design note. */
+static inline int64
+extended_hash(const KeyRoute *route, uint64 seed)
+{
+	if (seed == HASH_PARTITION_SEED)
+		return shard_partition_hash(route->shard);
+	if (seed == 0)
+		return (int64) ((mix64(~route->keyhash) & UINT64CONST(0xffffffff00000000)) |
+						interval_hash(route));
+	return (int64) mix64(route->keyhash ^ mix64(seed));
+}
+
+/* shard_interval_hash(shard_key): support function 1 of shard_key_hash_ops. */
 PG_FUNCTION_INFO_V1(shard_interval_hash);
 Datum
 shard_interval_hash(PG_FUNCTION_ARGS)
 {
 	KeyRoute	route;
 
-	route_key_arg(fcinfo, &route);
+	route_key_arg(fcinfo, &route, false);
 	PG_RETURN_INT32((int32) interval_hash(&route));
 }
 
-/* shard_interval_hash_extended(shard_key, int8), and for text: support function 2. */
+/* shard_interval_hash_extended(shard_key, int8): support function 2. */
 PG_FUNCTION_INFO_V1(shard_interval_hash_extended);
 Datum
 shard_interval_hash_extended(PG_FUNCTION_ARGS)
 {
-	uint64		seed = (uint64) PG_GETARG_INT64(1);
 	KeyRoute	route;
 
-	route_key_arg(fcinfo, &route);
-	if (seed == HASH_PARTITION_SEED)
-		PG_RETURN_INT64(shard_partition_hash(route.shard));
-	if (seed == 0)
-		PG_RETURN_INT64((int64) ((mix64(~route.keyhash) & UINT64CONST(0xffffffff00000000)) |
-								 interval_hash(&route)));
-	PG_RETURN_INT64((int64) mix64(route.keyhash ^ mix64(seed)));
+	route_key_arg(fcinfo, &route, false);
+	PG_RETURN_INT64(extended_hash(&route, (uint64) PG_GETARG_INT64(1)));
+}
+
+/* shard_interval_hash(shard_uuid): support function 1 of shard_uuid_hash_ops. */
+PG_FUNCTION_INFO_V1(shard_uuid_interval_hash);
+Datum
+shard_uuid_interval_hash(PG_FUNCTION_ARGS)
+{
+	KeyRoute	route;
+
+	route_key_arg(fcinfo, &route, true);
+	PG_RETURN_INT32((int32) interval_hash(&route));
+}
+
+/* shard_interval_hash_extended(shard_uuid, int8): support function 2. */
+PG_FUNCTION_INFO_V1(shard_uuid_interval_hash_extended);
+Datum
+shard_uuid_interval_hash_extended(PG_FUNCTION_ARGS)
+{
+	KeyRoute	route;
+
+	route_key_arg(fcinfo, &route, true);
+	PG_RETURN_INT64(extended_hash(&route, (uint64) PG_GETARG_INT64(1)));
 }

@@ -126,6 +126,7 @@ DECLARE
     m       record;
     count_  int;
     key_t   oid := '@extschema@.shard_key'::pg_catalog.regtype;
+    uuid_t  oid := '@extschema@.shard_uuid'::pg_catalog.regtype;
 BEGIN
     PERFORM dakera_shard_internal.citus_installed();
     SELECT s.num_shards INTO n FROM @extschema@.shard_ring() s;
@@ -154,11 +155,12 @@ BEGIN
            ORDER BY p.logicalrelid::pg_catalog.text$q$
         USING rel
     LOOP
-        CONTINUE WHEN rel IS NULL AND (t.partmethod <> 'h' OR t.keytype <> key_t);
+        CONTINUE WHEN rel IS NULL AND (t.partmethod <> 'h' OR t.keytype <> ALL (ARRAY[key_t, uuid_t]));
         relation := t.rel;
-        IF t.partmethod <> 'h' OR t.keytype <> key_t THEN
+        IF t.partmethod <> 'h' OR t.keytype <> ALL (ARRAY[key_t, uuid_t]) THEN
             subject := 'distribution'; ok := false;
-            detail := pg_catalog.format('not hash-distributed by a %s column: Citus''s shards are not the engine''s', key_t::pg_catalog.regtype);
+            detail := pg_catalog.format('not hash-distributed by a %s or %s column: Citus''s shards are not the engine''s',
+                                        key_t::pg_catalog.regtype, uuid_t::pg_catalog.regtype);
             RETURN NEXT;
             CONTINUE;
         END IF;
@@ -192,7 +194,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION citus_shard_check(regclass) IS
-    'Proves that Citus''s shards are the engine''s: the ring of every node routes as the coordinator''s, and each table distributed by a shard_key (or rel) has num_shards shards whose intervals are the uniform ones of num_shards, each with a placement; a row per check, ok false with the reason where the mirror is lost.';
+    'Proves that Citus''s shards are the engine''s: the ring of every node routes as the coordinator''s, and each table distributed by a shard_key or shard_uuid (or rel) has num_shards shards whose intervals are the uniform ones of num_shards, each with a placement; a row per check, ok false with the reason where the mirror is lost.';
 
 CREATE OR REPLACE FUNCTION distribute_table(rel regclass, key_column name DEFAULT 'id') RETURNS text
 LANGUAGE plpgsql VOLATILE
@@ -202,6 +204,7 @@ DECLARE
     n        int;
     keytype  oid;
     key_t    oid := '@extschema@.shard_key'::pg_catalog.regtype;
+    uuid_t   oid := '@extschema@.shard_uuid'::pg_catalog.regtype;
     existing int;
     target   regclass;
     bad      record;
@@ -214,13 +217,14 @@ BEGIN
         RAISE EXCEPTION 'column "%" of relation % does not exist', key_column, rel
             USING ERRCODE = 'undefined_column';
     END IF;
-    IF keytype <> key_t THEN
-        RAISE EXCEPTION 'column "%" of relation % has type %, not %', key_column, rel,
-                keytype::pg_catalog.regtype, key_t::pg_catalog.regtype
+    IF keytype <> ALL (ARRAY[key_t, uuid_t]) THEN
+        RAISE EXCEPTION 'column "%" of relation % has type %, not % or %', key_column, rel,
+                keytype::pg_catalog.regtype, key_t::pg_catalog.regtype, uuid_t::pg_catalog.regtype
             USING ERRCODE = 'datatype_mismatch',
-                  DETAIL = 'Citus hashes a column with its type''s default hash; only shard_key''s keeps the engine''s shards.',
+                  DETAIL = 'Citus hashes a column with its type''s default hash; only those of shard_key and shard_uuid keep the engine''s shards.',
                   HINT = pg_catalog.format('Change the column''s type first: ALTER TABLE %s ALTER COLUMN %I TYPE %s.',
-                                           rel, key_column, key_t::pg_catalog.regtype);
+                                           rel, key_column,
+                                           CASE WHEN keytype IN ('pg_catalog.uuid'::pg_catalog.regtype) THEN uuid_t ELSE key_t END::pg_catalog.regtype);
     END IF;
     -- the server routes as its record (raises the recorded-shape error if not)
     PERFORM @extschema@.shard_for(''::pg_catalog.text);
@@ -254,7 +258,7 @@ BEGIN
                 AND a.attname = pg_catalog.column_to_column_name(p.logicalrelid, p.partkey)
            WHERE p.partmethod = 'h' AND a.atttypid = $1
            ORDER BY p.colocationid, p.logicalrelid$q$
-        USING key_t
+        USING keytype
     LOOP
         EXIT WHEN (SELECT pg_catalog.count(*) = n AND pg_catalog.bool_and(m.mirrors)
                    FROM @extschema@.citus_shard_map(target) m);
@@ -279,4 +283,4 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION distribute_table(regclass, name) IS
-    'Distributes a table with Citus by its shard_key column in num_shards shards, co-located with the other tables of the key type, so that Citus shard i holds the engine''s shard i; refuses without Citus, for another column type, another shard count or a node with another ring.';
+    'Distributes a table with Citus by its shard_key or shard_uuid column in num_shards shards, co-located with the other tables of the key type, so that Citus shard i holds the engine''s shard i; refuses without Citus, for another column type, another shard count or a node with another ring.';

@@ -3,7 +3,7 @@
 # preloaded, a table distributed by a shard_key column with distribute_table().
 #
 #   - 10000 keys agree: the Citus shard of each key, numbered by its
-#     shardminvalue, is shard_for(key);
+#     shardminvalue, is shard_for(key); and 10000 uuid keys (shard_uuid);
 #   - SELECT, UPDATE and DELETE by id (constant, text parameter, generic plan)
 #     run as one task on the node that holds the engine's shard;
 #   - INSERT ... SELECT (through the coordinator, and repartitioned on the
@@ -79,7 +79,7 @@ like($err, qr/Citus is not installed in database "plain".*HINT:  Put citus first
 	'without Citus: refused, with what to do');
 sql('CREATE TABLE by_text (id text PRIMARY KEY)');
 ($ret, $out, $err) = $coord->psql('postgres', q{SELECT distribute_table('by_text')});
-like($err, qr/column "id" of relation public\.by_text has type text, not public\.shard_key.*HINT:  Change the column's type first: ALTER TABLE public\.by_text ALTER COLUMN id TYPE public\.shard_key/s,
+like($err, qr/column "id" of relation public\.by_text has type text, not public\.shard_key or public\.shard_uuid.*HINT:  Change the column's type first: ALTER TABLE public\.by_text ALTER COLUMN id TYPE public\.shard_key/s,
 	'a text column: refused, with the ALTER TABLE that fixes it');
 sql(q{CREATE TABLE four (id shard_key PRIMARY KEY);
       SELECT create_distributed_table('four', 'id', colocate_with => 'none', shard_count => 4)});
@@ -111,6 +111,22 @@ my $agree = q{
 is(sql($agree), '10000 10000', '10000 of 10000 keys: Citus shard = shard_for');
 is(sql(q{SELECT count(*) || ' ' || count(*) FILTER (WHERE ok) FROM citus_shard_check()}), '10 10',
 	'citus_shard_check: three rings alike, 6 shards, each the engine\'s');
+
+# uuid keys: shard_uuid, routed as their canonical text as shard_for(uuid) does
+sql(q{CREATE TABLE docs (id shard_uuid PRIMARY KEY, body text)});
+is(sql(q{SELECT distribute_table('docs')}), 'public.docs distributed by id in 6 shards, Citus shard i = engine shard i',
+	'distribute_table: a shard_uuid key');
+sql(q{INSERT INTO docs SELECT md5(g::text)::uuid, 'doc ' || g FROM generate_series(1, 2000) g});
+is(sql(q{SELECT count(*) || ' ' || count(*) FILTER (WHERE m.shard = shard_for(k.u))
+         FROM (SELECT md5('k' || g)::uuid AS u FROM generate_series(1, 10000) g) k
+         JOIN citus_shard_map('docs') m ON m.shardid = get_shard_id_for_distribution_column('docs', k.u)}),
+	'10000 10000', '10000 of 10000 uuid keys: Citus shard = shard_for(uuid)');
+is(sql(q{SELECT coalesce(sum(e.value::bigint) FILTER (WHERE e.key::int <> m.shard), 0) || ' of ' || sum(e.value::bigint)
+         FROM run_command_on_shards('docs',
+              $c$SELECT coalesce(json_object_agg(s, c), '{}') FROM (SELECT public.shard_for(id::uuid) s, count(*) c FROM %s GROUP BY 1) x$c$) r
+         JOIN citus_shard_map('docs') m USING (shardid), jsonb_each_text(r.result::jsonb) e}),
+	'0 of 2000', 'uuid rows: 0 misplaced');
+sql('DROP TABLE docs');
 
 # rows by INSERT ... SELECT through the coordinator, by COPY, and by
 # INSERT ... SELECT repartitioned on the workers (the key changes)
