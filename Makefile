@@ -6,6 +6,7 @@
 #   make test-fresh           the same with an empty build cache: everything built again
 #   make installcheck         pg_regress, isolation and TAP tests against the installed extension
 #   make demo                 a throwaway preloaded cluster routing sample vector rows
+#   make demo-citus           a throwaway Citus cluster whose shards are the engine's
 #   make unittest             the pure C core's unit tests: plain, ASan+UBSan, scalar (no SSE2)
 
 EXTENSION = dakera_shard
@@ -220,6 +221,10 @@ test-fresh:
 
 demo:
 	bash test/demo.sh
+
+# a throwaway Citus coordinator and two workers: Citus shard i = engine shard i
+demo-citus:
+	bash test/demo_citus.sh
 
 figures:
 	bash test/figures.sh
