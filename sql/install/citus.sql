@@ -241,7 +241,7 @@ BEGIN
     END LOOP;
     EXECUTE $q$SELECT pg_catalog.count(*) FROM pg_catalog.pg_dist_shard d WHERE d.logicalrelid = $1$q$
         INTO existing USING rel;
-    IF EXISTS (SELECT FROM pg_catalog.pg_class c WHERE c.oid = rel) AND existing > 0 THEN
+    IF existing > 0 THEN
         IF existing <> n THEN
             RAISE EXCEPTION 'relation % is distributed in % shards, the ring has %', rel, existing, n
                 USING ERRCODE = 'object_not_in_prerequisite_state',
