@@ -15,5 +15,6 @@ extern bool hash_partition_routing(Oid relid, RoutingKey *key);
 extern List *hash_bound_shards(const PartitionBoundSpec *spec);
 extern PartitionBoundSpec *partition_bound(Oid partition);
 extern void check_hash_partition_modulus(Oid parent, int32 num_shards);
+extern Oid	reshard_pending_holder(Oid relid);
 
 #endif

@@ -43,9 +43,15 @@
 #include "dakera_shard.h"
 
 #include "access/htup_details.h"
+#include "access/table.h"
+#include "access/tableam.h"
+#include "access/xact.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_inherits.h"
+#include "catalog/pg_trigger.h"
 #include "commands/comment.h"
+#include "commands/trigger.h"
+#include "executor/executor.h"
 #include "executor/spi.h"
 #include "funcapi.h"
 #include "lib/stringinfo.h"
@@ -54,6 +60,9 @@
 #include "storage/lmgr.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
+#include "utils/rel.h"
+#include "utils/rls.h"
+#include "utils/snapmgr.h"
 #include "utils/syscache.h"
 
 #include "hash_partitions.h"
@@ -118,6 +127,14 @@ check_movable(const HashReshard *r, Oid partition)
 {
 	char		relkind = get_rel_relkind(partition);
 
+	if (relkind == RELKIND_RELATION && check_enable_rls(partition, r->owner, true) == RLS_ENABLED)
+		ereport(ERROR,
+				errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				errmsg("cannot re-shard %s: partition %s forces row-level security on its owner",
+					   r->relname, get_rel_name(partition)),
+				errdetail("Its rows are moved as the table's owner; its policies would hide some of them from the move. Nothing was changed."),
+				errhint("Run ALTER TABLE %s NO FORCE ROW LEVEL SECURITY for the time of the re-shard, then FORCE it again.",
+						get_rel_name(partition)));
 	if (relkind == RELKIND_RELATION)
 		return;
 	ereport(ERROR,
@@ -130,9 +147,9 @@ check_movable(const HashReshard *r, Oid partition)
 
 /* The pending tables of a holder, each checked to be the table owner's. */
 static List *
-pending_tables(const HashReshard *r, Oid holder)
+pending_tables(const HashReshard *r, Oid holder, LOCKMODE lockmode)
 {
-	List	   *children = find_inheritance_children(holder, NoLock);
+	List	   *children = find_inheritance_children(holder, lockmode);
 	ListCell   *lc;
 
 	foreach(lc, children)
@@ -224,44 +241,306 @@ swap_layout(const HashReshard *r, List *partitions)
 						 r->rel_sql, r->num_shards, s));
 }
 
-/* move: up to batch_size rows of one pending table, deleted there and inserted through the parent. */
+/*
+ * How many rows rel holds, counted from its heap with the latest snapshot:
+ * no trigger, rule or row-level security policy takes part, and the caller
+ * holds a lock that keeps writers out, so the answer stays true until commit.
+ */
+static int64
+rows_present(Oid relid)
+{
+	Relation	rel = table_open(relid, NoLock);
+	Snapshot	snapshot;
+	TableScanDesc scan;
+	TupleTableSlot *slot;
+	int64		n = 0;
+
+	CommandCounterIncrement();	/* our own deletes, moves included */
+	snapshot = RegisterSnapshot(GetLatestSnapshot());
+	scan = table_beginscan(rel, snapshot, 0, NULL);
+	slot = table_slot_create(rel, NULL);
+	while (table_scan_getnextslot(scan, ForwardScanDirection, slot))
+	{
+		CHECK_FOR_INTERRUPTS();
+		n++;
+	}
+	ExecDropSingleTupleTableSlot(slot);
+	table_endscan(scan);
+	UnregisterSnapshot(snapshot);
+	table_close(rel, NoLock);
+	return n;
+}
+
+/* What can keep rows in a pending table that a DELETE as its owner meets: for an error's detail. */
+static char *
+what_keeps_rows(const HashReshard *r, Oid pending)
+{
+	Relation	rel = table_open(pending, NoLock);
+	StringInfoData buf;
+
+	initStringInfo(&buf);
+	if (check_enable_rls(pending, r->owner, true) == RLS_ENABLED)
+		appendStringInfoString(&buf, " It forces row-level security on its owner, whose policies hide rows from the move.");
+	if (rel->trigdesc != NULL)
+		for (int i = 0; i < rel->trigdesc->numtriggers; i++)
+		{
+			Trigger    *t = &rel->trigdesc->triggers[i];
+
+			if (t->tgenabled != TRIGGER_DISABLED && TRIGGER_FOR_ROW(t->tgtype) &&
+				TRIGGER_FOR_BEFORE(t->tgtype) && TRIGGER_FOR_DELETE(t->tgtype))
+				appendStringInfo(&buf, " Its BEFORE DELETE trigger \"%s\" may return NULL.", t->tgname);
+		}
+	if (rel->rd_rules != NULL)
+		appendStringInfoString(&buf, " It has rules, which may rewrite the DELETE.");
+	table_close(rel, NoLock);
+	if (buf.len == 0)
+		appendStringInfoString(&buf, " Something in the table stops a DELETE from reaching them.");
+	return buf.data + 1;
+}
+
+/*
+ * move: up to batch_size rows of one pending table (or of the holder
+ * itself), deleted there and inserted through the parent, in one statement.
+ * A trigger or rule that drops a row on its way in would lose it: a batch
+ * that deletes more rows than it inserts is refused, and rolls back whole.
+ */
 static int64
 move_batch(const HashReshard *r, Oid pending, int32 batch_size)
 {
 	char	   *pending_sql = psprintf("%s.%s", r->nsp_sql, quote_identifier(get_rel_name(pending)));
 	char	   *sql;
+	int64		counts[2];
 
 	sql = psprintf("WITH gone AS (DELETE FROM ONLY %1$s t WHERE t.ctid OPERATOR(pg_catalog.=) ANY "
 				   "(ARRAY(SELECT c.ctid FROM ONLY %1$s c LIMIT %2$d)) RETURNING %3$s), "
 				   "moved AS (INSERT INTO %4$s (%5$s) OVERRIDING SYSTEM VALUE SELECT %6$s FROM gone g RETURNING 1) "
-				   "SELECT pg_catalog.count(*) FROM moved",
+				   "SELECT (SELECT pg_catalog.count(*) FROM gone), (SELECT pg_catalog.count(*) FROM moved)",
 				   pending_sql, batch_size, column_list(r->relid, "t."), r->rel_sql,
 				   column_list(r->relid, ""), column_list(r->relid, "g."));
 	if (SPI_execute(sql, false, 0) != SPI_OK_SELECT || SPI_processed != 1)
 		elog(ERROR, "could not move rows of %s", get_rel_name(pending));
+	for (int i = 0; i < 2; i++)
 	{
 		bool		isnull;
-		Datum		n = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+		Datum		n = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, i + 1, &isnull);
 
-		return isnull ? 0 : DatumGetInt64(n);
+		counts[i] = isnull ? 0 : DatumGetInt64(n);
 	}
+	if (counts[0] != counts[1])
+		ereport(ERROR,
+				errcode(ERRCODE_TRIGGERED_ACTION_EXCEPTION),
+				errmsg("a batch of reshard_hash_table deleted " INT64_FORMAT " rows from %s but inserted " INT64_FORMAT " into %s",
+					   counts[0], get_rel_name(pending), counts[1], r->relname),
+				errdetail("A trigger or rule of %s dropped rows on their way in; the batch was rolled back and nothing was lost.",
+						  r->relname),
+				errhint("Disable the BEFORE INSERT trigger that returns NULL (ALTER TABLE ... DISABLE TRIGGER ...) for the time of the re-shard, then run CALL reshard_hash_table('%s') again.",
+						r->rel_sql));
+	return counts[1];
 }
 
-/* finish: drop the empty pending tables and the holder. */
+/* Rows that stay in a pending table, alone with us under our lock: stop, and drop nothing. */
 static void
-drop_holder(const HashReshard *r, Oid holder, List *pending)
+refuse_kept_rows(const HashReshard *r, Oid pending, int64 rows)
 {
-	ListCell   *lc;
-
-	foreach(lc, pending)
-		run_sql(psprintf("DROP TABLE %s.%s", r->nsp_sql, quote_identifier(get_rel_name(lfirst_oid(lc)))));
-	run_sql(psprintf("DROP TABLE %s.%s", r->nsp_sql, quote_identifier(get_rel_name(holder))));
+	ereport(ERROR,
+			errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+			errmsg("cannot finish re-sharding %s: %s still holds " INT64_FORMAT " rows that a move does not reach",
+				   r->relname, get_rel_name(pending), rows),
+			errdetail("%s", what_keeps_rows(r, pending)),
+			errhint("Nothing was dropped. Remove what keeps the rows (DROP or DISABLE the trigger, ALTER TABLE ... NO FORCE ROW LEVEL SECURITY), or move them yourself, then run CALL reshard_hash_table('%s') again.",
+					r->rel_sql));
 }
 
 /*
- * reshard_hash_step(rel, batch_size) -> (step text, moved bigint): one
+ * finish: drop the pending tables and the holder, once proven empty.  The
+ * holder and every pending table are locked ACCESS EXCLUSIVE first, so no
+ * writer can put a row back before commit; each is then counted from its
+ * heap (rows_present).  Rows still there (a concurrent writer kept them from
+ * the last batch) are moved under the lock, and the run goes on; rows that
+ * even then do not move stop the run with an error.  Returns the rows moved.
+ */
+static int64
+finish(const HashReshard *r, Oid holder, int32 batch_size)
+{
+	List	   *sources;
+	ListCell   *lc;
+
+	LockRelationOid(holder, AccessExclusiveLock);
+	sources = pending_tables(r, holder, AccessExclusiveLock);
+	sources = lappend_oid(sources, holder);
+	foreach(lc, sources)
+	{
+		Oid			source = lfirst_oid(lc);
+		int64		rows = rows_present(source);
+		int64		moved;
+
+		if (rows == 0)
+			continue;
+		moved = move_batch(r, source, batch_size);
+		if (moved > 0)
+			return moved;
+		refuse_kept_rows(r, source, rows);
+	}
+	foreach(lc, sources)
+		if (lfirst_oid(lc) != holder)
+			run_sql(psprintf("DROP TABLE %s.%s", r->nsp_sql, quote_identifier(get_rel_name(lfirst_oid(lc)))));
+	run_sql(psprintf("DROP TABLE %s.%s", r->nsp_sql, quote_identifier(get_rel_name(holder))));
+	return 0;
+}
+
+/*
+ * Writes during a re-shard in mode block_writes.  While the CALL runs, its
+ * session holds an EXCLUSIVE lock of the table across its commits (a
+ * session lock, as CREATE INDEX CONCURRENTLY holds one): INSERT, UPDATE,
+ * DELETE and TRUNCATE through the table wait, reads go on.  A writer that
+ * waited takes its snapshot after the lock is granted (PostgreSQL takes
+ * relation locks before the statement's snapshot), so it sees every row the
+ * run moved.  PostgreSQL releases a session lock when a transaction of its
+ * session aborts, so an interrupted run frees the table; a statement
+ * trigger, made with the swap and dropped with the holder, then refuses
+ * those writes until the run is resumed.  The session's own moves pass it.
+ */
+#define GUARD_TRIGGER "dakera_shard_reshard_guard"
+
+static Oid	blocking_relid = InvalidOid;	/* the table our session lock holds */
+static Oid	moving_relid = InvalidOid;	/* the table whose writes the guard lets through */
+static bool callback_registered = false;
+
+static void
+reshard_xact_callback(XactEvent event, void *arg)
+{
+	if (event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT)
+		blocking_relid = InvalidOid;	/* released with the transaction's locks */
+	if (event != XACT_EVENT_PRE_COMMIT && event != XACT_EVENT_PARALLEL_PRE_COMMIT &&
+		event != XACT_EVENT_PRE_PREPARE)
+		moving_relid = InvalidOid;
+}
+
+static LockRelId
+session_lock_id(Oid relid)
+{
+	LockRelId	id;
+
+	id.relId = relid;
+	id.dbId = MyDatabaseId;
+	return id;
+}
+
+static void
+block_writes(Oid relid)
+{
+	LockRelId	id = session_lock_id(relid);
+
+	if (blocking_relid == relid)
+		return;
+	LockRelationIdForSession(&id, ExclusiveLock);
+	blocking_relid = relid;
+}
+
+/* The run is over: writers wait for this transaction's commit, then go on. */
+static void
+release_writes(Oid relid)
+{
+	LockRelId	id = session_lock_id(relid);
+
+	if (blocking_relid != relid)
+		return;
+	LockRelationOid(relid, ExclusiveLock);
+	UnlockRelationIdForSession(&id, ExclusiveLock);
+	blocking_relid = InvalidOid;
+}
+
+static bool
+has_guard(const HashReshard *r)
+{
+	Relation	rel = table_open(r->relid, NoLock);
+	bool		found = false;
+
+	if (rel->trigdesc != NULL)
+		for (int i = 0; i < rel->trigdesc->numtriggers; i++)
+			if (strcmp(rel->trigdesc->triggers[i].tgname, GUARD_TRIGGER) == 0)
+				found = true;
+	table_close(rel, NoLock);
+	return found;
+}
+
+static void
+set_guard(const HashReshard *r, bool on)
+{
+	bool		exists = has_guard(r);
+
+	if (on && !exists)
+		run_sql(psprintf("CREATE TRIGGER " GUARD_TRIGGER " BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON %s "
+						 "FOR EACH STATEMENT EXECUTE FUNCTION dakera_shard_internal.reshard_write_guard()",
+						 r->rel_sql));
+	else if (!on && exists)
+		run_sql(psprintf("DROP TRIGGER " GUARD_TRIGGER " ON %s", r->rel_sql));
+}
+
+/*
+ * reshard_write_guard(): the statement trigger on a table whose re-shard in
+ * mode block_writes is unfinished: lets the run's own moves through, and
+ * refuses every other write, which could miss a row still pending.
+ */
+PG_FUNCTION_INFO_V1(reshard_write_guard);
+Datum
+reshard_write_guard(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+	Oid			relid;
+
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		ereport(ERROR,
+				errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				errmsg("reshard_write_guard() may only be called as a trigger"));
+	relid = RelationGetRelid(trigdata->tg_relation);
+	if (relid == moving_relid)
+		return PointerGetDatum(NULL);
+	ereport(ERROR,
+			errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+			errmsg("table %s has rows waiting to be re-sharded", get_rel_name(relid)),
+			errdetail("Its re-shard (mode block_writes) was interrupted; a write now could miss a row still pending in %s_reshard_pending.",
+					  get_rel_name(relid)),
+			errhint("Finish it with CALL reshard_hash_table('%s'); writes wait for it while it runs. To let writes through meanwhile, missing pending rows, resume it with mode => 'online'.",
+					qualified_relation(relid)));
+	PG_RETURN_NULL();
+}
+
+/* The holder of an unfinished re-shard of relid, or InvalidOid; never an error (for reports). */
+Oid
+reshard_pending_holder(Oid relid)
+{
+	char	   *relname = get_rel_name(relid);
+	char	   *name;
+	char	   *comment;
+	Oid			holder;
+
+	if (relname == NULL || get_rel_relkind(relid) != RELKIND_PARTITIONED_TABLE)
+		return InvalidOid;
+	name = psprintf("%s_reshard_pending", relname);
+	if (strlen(name) >= NAMEDATALEN)
+		return InvalidOid;
+	holder = get_relname_relid(name, get_rel_namespace(relid));
+	/*
+	 * Only a plain table of the routed table's own owner, as find_holder
+	 * demands: anyone who may create in the schema can plant a view or a
+	 * table with that name and comment, and the reports read the holder as
+	 * the routed table's owner.
+	 */
+	if (!OidIsValid(holder) || get_rel_relkind(holder) != RELKIND_RELATION ||
+		ds_relation_owner(holder) != ds_relation_owner(relid))
+		return InvalidOid;
+	comment = GetComment(holder, RelationRelationId, 0);
+	if (comment == NULL ||
+		strcmp(comment, psprintf("dakera_shard: rows of table %u waiting to be re-sharded", relid)) != 0)
+		return InvalidOid;
+	return holder;
+}
+
+/*
+ * reshard_hash_step(rel, batch_size, mode) -> (step text, moved bigint): one
  * transaction's worth of re-sharding: 'swap', 'move' (rows moved), 'finish'
- * or 'done' (nothing left to do).
+ * or 'done' (nothing left to do).  mode: 'block_writes' or 'online'.
  */
 PG_FUNCTION_INFO_V1(reshard_hash_step);
 Datum
@@ -270,6 +549,8 @@ reshard_hash_step(PG_FUNCTION_ARGS)
 	HashReshard r;
 	RoutingKey	key;
 	int32		batch_size = PG_GETARG_INT32(1);
+	char	   *mode = text_to_cstring(PG_GETARG_TEXT_PP(2));
+	bool		blocking;
 	OwnerScope	scope;
 	Oid			holder;
 	const char *step = "done";
@@ -280,6 +561,12 @@ reshard_hash_step(PG_FUNCTION_ARGS)
 
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "return type must be a row type");
+	if (strcmp(mode, "block_writes") != 0 && strcmp(mode, "online") != 0)
+		ereport(ERROR,
+				errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				errmsg("unknown re-shard mode \"%s\"", mode),
+				errhint("Use mode => 'block_writes' (the default: writes wait, none misses a pending row) or mode => 'online' (writes go on and may miss pending rows)."));
+	blocking = strcmp(mode, "block_writes") == 0;
 	memset(&r, 0, sizeof(r));
 	r.relid = PG_GETARG_OID(0);
 	if (!hash_partition_routing(r.relid, &key))
@@ -297,8 +584,16 @@ reshard_hash_step(PG_FUNCTION_ARGS)
 	r.holder_name = checked_name(&r, "%s_reshard_pending", -1);
 	r.marker = psprintf("dakera_shard: rows of table %u waiting to be re-sharded", r.relid);
 
+	if (!callback_registered)
+	{
+		RegisterXactCallback(reshard_xact_callback, NULL);
+		callback_registered = true;
+	}
 	owner_scope_enter(&scope, r.relid, TABLE_OWN);
-	/* one re-shard of a table at a time, reads and writes unhindered; the catalog is read after it */
+	/* writers wait from here to the end of the run (block_writes); taken before any other lock */
+	if (blocking)
+		block_writes(r.relid);
+	/* one re-shard of a table at a time, reads unhindered; the catalog is read after it */
 	LockRelationOid(r.relid, ShareUpdateExclusiveLock);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
@@ -314,27 +609,35 @@ reshard_hash_step(PG_FUNCTION_ARGS)
 		if (!layout_is_current(&r, partitions))
 		{
 			swap_layout(&r, partitions);
+			set_guard(&r, blocking);
 			step = "swap";
 		}
+		else
+			set_guard(&r, false);	/* a guard whose holder was dropped by hand */
 	}
 	else
 	{
-		List	   *pending = pending_tables(&r, holder);
+		List	   *sources = lappend_oid(pending_tables(&r, holder, NoLock), holder);
 		ListCell   *lc;
 
-		step = "finish";
-		foreach(lc, pending)
+		set_guard(&r, blocking);
+		moving_relid = r.relid;
+		foreach(lc, sources)
 		{
 			moved = move_batch(&r, lfirst_oid(lc), batch_size);
 			if (moved > 0)
-			{
-				step = "move";
 				break;
-			}
 		}
+		/* a round that moved nothing: prove the pending tables empty, or move what a writer kept */
 		if (moved == 0)
-			drop_holder(&r, holder, pending);
+			moved = finish(&r, holder, batch_size);
+		moving_relid = InvalidOid;
+		step = moved > 0 ? "move" : "finish";
+		if (moved == 0)
+			set_guard(&r, false);
 	}
+	if (strcmp(step, "finish") == 0 || strcmp(step, "done") == 0)
+		release_writes(r.relid);
 	SPI_finish();
 	owner_scope_exit(&scope);
 	values[0] = CStringGetTextDatum(step);

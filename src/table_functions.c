@@ -114,6 +114,23 @@ listed_relation(Oid relid)
 }
 
 /*
+ * A HASH table's unfinished re-shard (its holder <rel>_reshard_pending),
+ * from the catalog alone: a NOTICE that says so and how to finish it.
+ */
+static void
+report_unfinished_reshard(Oid relid)
+{
+	Oid			holder = reshard_pending_holder(relid);
+
+	if (OidIsValid(holder))
+		ereport(NOTICE,
+				errmsg("table %s has an unfinished re-shard: rows are pending in %s",
+					   qualified_relation(relid), get_rel_name(holder)),
+				errdetail("Lookups and writes through the table do not see the pending rows; shard_verify counts them as stale."),
+				errhint("CALL reshard_hash_table('%s') to finish it.", qualified_relation(relid)));
+}
+
+/*
  * routed_tables(): every table partitioned by our shard_for, and every
  * stored generated column filled by it, from pg_partitioned_table and
  * pg_attrdef.  Columns: rel, shard_column, num_shards, server_ring,
@@ -138,7 +155,10 @@ routed_tables(PG_FUNCTION_ARGS)
 		Oid			relid = ((Form_pg_partitioned_table) GETSTRUCT(tuple))->partrelid;
 
 		if (listed_relation(relid) && partition_routing(relid, &key))
+		{
 			put_routed(rsinfo, relid, NULL, &key);
+			report_unfinished_reshard(relid);
+		}
 	}
 	systable_endscan(scan);
 	table_close(catalog, AccessShareLock);
@@ -260,6 +280,31 @@ place_args(const TableRoute *route, Oid *types, Datum *values, int32 *unplaced)
 }
 
 /*
+ * The holder of an unfinished re-shard of a HASH table (InvalidOid if none),
+ * its name as SQL, and a NOTICE with its rows, counted as the table's owner:
+ * those rows are part of the table, invisible through it until moved.
+ */
+static Oid
+pending_rows(const TableRoute *route, char **holder_sql)
+{
+	Oid			holder = route->kind == ROUTE_BY_PARTITION ? reshard_pending_holder(route->relid) : InvalidOid;
+	ScanSink	count = {0};
+
+	if (!OidIsValid(holder))
+		return InvalidOid;
+	*holder_sql = qualified_relation(holder);
+	count.natts = 1;
+	scan_as_owner(route->relid, TABLE_READ, psprintf("SELECT pg_catalog.count(*) FROM %s t", *holder_sql),
+				  0, NULL, NULL, NULL, &count);
+	ereport(NOTICE,
+			errmsg("table %s has an unfinished re-shard: " INT64_FORMAT " rows are pending in %s",
+				   qualified_relation(route->relid), DatumGetInt64(count.values[0]), get_rel_name(holder)),
+			errdetail("Lookups and writes through the table do not see them; shard_verify counts them as stale, partition_info and shard_overview under the shard they move to."),
+			errhint("CALL reshard_hash_table('%s') to finish it.", qualified_relation(route->relid)));
+	return holder;
+}
+
+/*
  * shard_rows(rel, shard_column, only_rel): rows and bytes per shard id the
  * rows carry (their column, or their partition key's value now).  only_rel
  * leaves out inheritance children of a plain table (they are listed, and
@@ -273,6 +318,7 @@ shard_rows(PG_FUNCTION_ARGS)
 	TableRoute	route;
 	ScanSink	sink = {0};
 	char	   *sql;
+	char	   *pending_sql;
 
 	resolve_table_route(&route, relid, NULL, name_arg(fcinfo, 1), false);
 	sql = psprintf("SELECT (%s)::pg_catalog.int4, pg_catalog.count(*), pg_catalog.sum(%s)::pg_catalog.int8 "
@@ -280,6 +326,13 @@ shard_rows(PG_FUNCTION_ARGS)
 				   stored_shard_sql(&route), row_bytes_sql(relid),
 				   PG_GETARG_BOOL(2) && get_rel_relkind(relid) == RELKIND_RELATION ? "ONLY " : "",
 				   route.rel_sql);
+	/* rows pending in an unfinished HASH re-shard: counted under the shard they move to */
+	if (OidIsValid(pending_rows(&route, &pending_sql)))
+		sql = psprintf("SELECT u.s, pg_catalog.count(*), pg_catalog.sum(u.b)::pg_catalog.int8 "
+					   "FROM (SELECT (%1$s)::pg_catalog.int4 AS s, %2$s AS b FROM %3$s t "
+					   "UNION ALL SELECT (%4$s)::pg_catalog.int4, %2$s FROM %5$s t) u GROUP BY 1",
+					   stored_shard_sql(&route), row_bytes_sql(relid), route.rel_sql, route.route_sql,
+					   pending_sql);
 	InitMaterializedSRF(fcinfo, 0);
 	sink.rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	sink.natts = 3;
@@ -304,6 +357,7 @@ shard_verify(PG_FUNCTION_ARGS)
 	Datum		args[2];
 	int32		unplaced;
 	char	   *where;
+	char	   *pending_sql;
 	TupleDesc	tupdesc;
 	Datum		values[2];
 	bool		nulls[2];
@@ -316,6 +370,12 @@ shard_verify(PG_FUNCTION_ARGS)
 	place_args(&route, types, args, &unplaced);
 	where = psprintf("FROM %s t WHERE %s IS NOT NULL AND %s", route.rel_sql, route.key_sql,
 					 stale_condition_sql(&route));
+	/* every row pending in an unfinished HASH re-shard is stale: it is not where the table looks */
+	if (OidIsValid(pending_rows(&route, &pending_sql)))
+		where = psprintf("FROM (SELECT %1$s AS %5$s FROM %2$s t WHERE %1$s IS NOT NULL AND %3$s "
+						 "UNION ALL SELECT %1$s FROM %4$s t WHERE %1$s IS NOT NULL) t",
+						 route.key_sql, route.rel_sql, stale_condition_sql(&route), pending_sql,
+						 quote_identifier(route.key_name));
 	count.natts = 1;
 	scan_as_owner(relid, TABLE_READ, psprintf("SELECT pg_catalog.count(*) %s", where),
 				  2, types, args, NULL, &count);

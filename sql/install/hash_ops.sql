@@ -62,16 +62,22 @@ COMMENT ON OPERATOR FAMILY shard_uuid_ops USING hash IS
 -- the shard count.  Swap first (one short transaction: the old partitions
 -- become pending tables under <rel>_reshard_pending, the new ones are
 -- attached), then move the pending rows through the parent in batches, then
--- drop what is empty (src/hash_reshard.c).
-CREATE OR REPLACE FUNCTION dakera_shard_internal.reshard_hash_step(rel regclass, batch_size int,
+-- drop the pending tables once proven empty (src/hash_reshard.c).
+CREATE OR REPLACE FUNCTION dakera_shard_internal.reshard_hash_step(rel regclass, batch_size int, mode text,
     OUT step text, OUT moved bigint)
 AS 'MODULE_PATHNAME', 'reshard_hash_step'
 LANGUAGE C VOLATILE STRICT;
-COMMENT ON FUNCTION dakera_shard_internal.reshard_hash_step(regclass, int) IS
-    'One transaction of reshard_hash_table: swap the layout, move one batch of pending rows, or drop the empty pending tables; as the table''s owner.';
+COMMENT ON FUNCTION dakera_shard_internal.reshard_hash_step(regclass, int, text) IS
+    'One transaction of reshard_hash_table: swap the layout, move one batch of pending rows, or drop the pending tables once proven empty; as the table''s owner.';
+
+CREATE OR REPLACE FUNCTION dakera_shard_internal.reshard_write_guard() RETURNS trigger
+AS 'MODULE_PATHNAME', 'reshard_write_guard'
+LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION dakera_shard_internal.reshard_write_guard() IS
+    'Statement trigger on a table whose re-shard (mode block_writes) is unfinished: refuses writes that could miss a pending row, lets the re-shard''s own moves through.';
 
 CREATE OR REPLACE PROCEDURE reshard_hash_table(rel regclass, batch_size int DEFAULT 10000,
-                                               pause_ms int DEFAULT 0)
+                                               pause_ms int DEFAULT 0, mode text DEFAULT 'block_writes')
 LANGUAGE plpgsql
 AS $$
 -- A procedure that commits cannot SET search_path in its definition, so its
@@ -89,19 +95,35 @@ BEGIN
             USING ERRCODE = 'active_sql_transaction',
                   HINT = 'CALL it on its own: it commits after every step.';
     END IF;
+    IF rel IS NULL THEN
+        RAISE EXCEPTION 'reshard_hash_table needs a table'
+            USING ERRCODE = 'null_value_not_allowed',
+                  HINT = 'CALL reshard_hash_table(''my_table'') names a table PARTITION BY HASH (id shard_ops).';
+    END IF;
+    IF batch_size IS NULL OR batch_size OPERATOR(pg_catalog.<) 1 THEN
+        RAISE EXCEPTION 'batch_size must be at least 1' USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF pause_ms IS NULL OR pause_ms OPERATOR(pg_catalog.<) 0 THEN
+        RAISE EXCEPTION 'pause_ms must be 0 or more' USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF mode IS NULL OR mode OPERATOR(pg_catalog.<>) ALL (ARRAY['block_writes', 'online']::pg_catalog.text[]) THEN
+        RAISE EXCEPTION 'mode must be ''block_writes'' or ''online'''
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'block_writes (the default): writes to the table wait for the re-shard, and none misses a pending row. online: writes go on, and those by the key of a pending row miss it.';
+    END IF;
     SELECT k.key_column INTO key FROM @extschema@.shard_key_info(rel, NULL::pg_catalog.name) k;
     LOOP
-        s := dakera_shard_internal.reshard_hash_step(rel, batch_size);
+        s := dakera_shard_internal.reshard_hash_step(rel, batch_size, mode);
         EXIT WHEN s.step OPERATOR(pg_catalog.=) 'done';
         IF s.step OPERATOR(pg_catalog.=) 'move' THEN
             batches := batches OPERATOR(pg_catalog.+) 1;
             total := total OPERATOR(pg_catalog.+) s.moved;
             RAISE NOTICE 'reshard_hash_table %: batch %, % rows moved (% so far)', rel, batches, s.moved, total;
         ELSIF s.step OPERATOR(pg_catalog.=) 'swap' THEN
-            RAISE NOTICE 'reshard_hash_table %: new partitions attached; old ones pending in %_reshard_pending',
-                rel, rel;
+            RAISE NOTICE 'reshard_hash_table %: new partitions attached; old ones pending in %_reshard_pending (mode %)',
+                rel, rel, mode;
         ELSE
-            RAISE NOTICE 'reshard_hash_table %: pending tables empty and dropped', rel;
+            RAISE NOTICE 'reshard_hash_table %: pending tables proven empty and dropped', rel;
         END IF;
         COMMIT;
         PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
@@ -114,5 +136,5 @@ BEGIN
         check_.stale_rows;
 END
 $$;
-COMMENT ON PROCEDURE reshard_hash_table(regclass, int, int) IS
-    'Re-shards a table PARTITION BY HASH (id shard_ops) to one partition per shard of the server''s ring: swaps the layout, moves the rows in batches through the parent, one transaction each; resumable.';
+COMMENT ON PROCEDURE reshard_hash_table(regclass, int, int, text) IS
+    'Re-shards a table PARTITION BY HASH (id shard_ops) to one partition per shard of the server''s ring: swaps the layout, moves the rows in batches through the parent, one transaction each, and drops the old partitions once proven empty; mode block_writes (default) makes writes wait, online lets them miss pending rows; resumable.';

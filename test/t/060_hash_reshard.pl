@@ -3,7 +3,8 @@
 # The partitions must follow the shard count (PostgreSQL refuses moduli 4
 # and 6 side by side), so reshard_hash_table swaps the layout in one
 # transaction and then moves the pending rows through the parent in batches.
-# Each run is cancelled half-way (statement_timeout) and resumed; the count
+# Each run is cancelled half-way (statement_timeout; mode online, so that
+# the table takes writes meanwhile) and resumed in the default mode; the count
 # and an md5 of every row must be the same before, half-way (parent plus
 # pending rows) and after, every row must sit in the partition of its shard,
 # and the table keeps its identity (OID, index, trigger).
@@ -73,7 +74,7 @@ sub reshard_run
 
 	# cancelled half-way: 31 batches of 1000 rows with 50 ms pauses, stopped after 0.8 s
 	($ret, $out, $err) = $node->psql('postgres',
-		q{SET statement_timeout = '800ms'; CALL reshard_hash_table('vectors', 1000, 50)});
+		q{SET statement_timeout = '800ms'; CALL reshard_hash_table('vectors', 1000, 50, mode => 'online')});
 	like($err, qr/canceling statement due to statement timeout/, "[$from -> $to] the first run is cancelled");
 	like($err, qr/new partitions attached/, "[$from -> $to] after the swap");
 	like($err, qr/batch \d+, 1000 rows moved/, "[$from -> $to] and some batches");
@@ -94,7 +95,7 @@ sub reshard_run
 	# a row written since the swap with the key of a pending row: that row's move is refused, loudly
 	my $twin = $node->safe_psql('postgres', q{SELECT id FROM vectors_reshard_pending ORDER BY id DESC LIMIT 1});
 	$node->safe_psql('postgres', qq{INSERT INTO vectors (id, n, emb) VALUES ('$twin', -1, '{1}')});
-	($ret, $out, $err) = $node->psql('postgres', q{CALL reshard_hash_table('vectors', 100000)});
+	($ret, $out, $err) = $node->psql('postgres', q{CALL reshard_hash_table('vectors', 100000, mode => 'online')});
 	like($err, qr/duplicate key value violates unique constraint.*\n.*Key \(id\)=\(\Q$twin\E\) already exists/,
 		"[$from -> $to] a newer row with a pending row's key stops the move, naming the key");
 	is($node->safe_psql('postgres',
