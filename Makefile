@@ -6,6 +6,7 @@
 #   make test-fresh           the same with an empty build cache: everything built again
 #   make installcheck         pg_regress, isolation and TAP tests against the installed extension
 #   make demo                 a throwaway preloaded cluster routing sample vector rows
+#   make demo-citus           a throwaway Citus cluster whose shards are the engine's
 #   make unittest             the pure C core's unit tests: plain, ASan+UBSan, scalar (no SSE2)
 
 EXTENSION = dakera_shard
@@ -22,17 +23,18 @@ MODULE_big = dakera_shard
 DATA = sql/$(EXTENSION)--0.1.0.sql
 DATA_built = sql/$(EXTENSION)--$(EXTVERSION).sql sql/$(EXTENSION)--0.1.0--$(EXTVERSION).sql
 FRESH_PIECES = $(patsubst %,sql/install/%.sql,head prerequisites routing placement storage shape tables reshard hash_ops \
-	privileges privileges-since-0.1.0 record)
+	key_type citus privileges privileges-since-0.1.0 record)
 UPDATE_PIECES = $(patsubst %,sql/install/%.sql,0.1.0--0.2.0-head prerequisites 0.1.0--0.2.0-drops routing placement \
 	0.1.0--0.2.0-storage shape tables reshard \
-	hash_ops privileges-since-0.1.0)
+	hash_ops key_type citus privileges-since-0.1.0)
 CORE_OBJS = src/core/keyhash.o src/core/ring.o src/core/jump.o src/core/shape.o src/core/placement.o \
 	src/core/reshard.o
 OBJS = $(CORE_OBJS) src/dakera_shard.o src/settings.o src/shape_errors.o \
 	src/server_ring.o src/ring_record.o src/ring_cache.o src/routing.o src/shard_batch.o \
 	src/shmem.o src/node_health.o src/shard_placement.o src/routing_key.o \
 	src/owner_scope.o src/partition_ddl.o src/table_route.o src/table_functions.o src/key_encoding.o \
-	src/reshard_plan.o src/shard_hash_ops.o src/hash_partitions.o src/hash_reshard.o
+	src/reshard_plan.o src/shard_hash_ops.o src/hash_partitions.o src/hash_reshard.o \
+	src/shard_key_type.o
 
 # pg_regress suites (sql/NAME.sql, expected/NAME.out), by server
 # configuration: each runs in a temporary instance started with
@@ -42,7 +44,7 @@ OBJS = $(CORE_OBJS) src/dakera_shard.o src/settings.o src/shape_errors.o \
 # list and NAME to REGRESS_CONFIGS.  make installcheck runs them all.
 REGRESS_CONFIGS = ring4 modulo100 range65536 jump1000 ring64_local
 REGRESS_ring4 = setup routing server_ring batch partition_info generated ring_shape placement tables \
-	privileges reshard hash_partitions hash_collation hash_vectors trust errors
+	privileges reshard hash_partitions key_type hash_collation hash_vectors trust errors
 REGRESS_modulo100 = setup routing server_ring batch hash_vectors errors encoding
 REGRESS_range65536 = setup routing server_ring batch hash_vectors errors encoding
 REGRESS_jump1000 = setup routing server_ring batch hash_vectors errors encoding
@@ -219,6 +221,10 @@ test-fresh:
 
 demo:
 	bash test/demo.sh
+
+# a throwaway Citus coordinator and two workers: Citus shard i = engine shard i
+demo-citus:
+	bash test/demo_citus.sh
 
 figures:
 	bash test/figures.sh
