@@ -70,6 +70,9 @@ extern const ServerRing *server_ring_if_built(void);
 /* shmem.c: the shared-memory hooks, when preloaded */
 extern void install_shmem_hooks(void);
 
+/* copy_hint.c: the hint of a restore into another shape */
+extern void install_copy_hint_hook(void);
+
 /* node_health.c: node health reports in shared memory */
 #define MAX_HEALTH_NODES 1024
 

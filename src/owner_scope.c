@@ -24,6 +24,7 @@
 #include "fmgr.h"
 #include "miscadmin.h"
 #include "utils/acl.h"
+#include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/rls.h"
@@ -38,6 +39,13 @@
  */
 #define REFUSE(report, ...) \
 	do { if (report) ereport(ERROR, __VA_ARGS__); return false; } while (0)
+
+/* "schema"."name" of an existing relation, for a hint. */
+static char *
+qualified_name_of(Oid relid)
+{
+	return quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)), get_rel_name(relid));
+}
 
 /* Only tables hold rows we can route: refuse views and everything else. */
 static bool
@@ -155,6 +163,64 @@ row_security_allows(Oid relid, Oid owner, bool report)
 	return true;
 }
 
+/*
+ * The scan runs as the table's owner, so the owner's own rights decide
+ * whether it can run: an owner may have revoked its own SELECT (or UPDATE)
+ * on the table, or its USAGE on the table's schema.  Checked here, before
+ * anything runs, so that the caller gets a refusal that says what to do
+ * rather than "permission denied" from inside the scan, and so that a
+ * listing can leave such a table out (with a NOTICE: unlike a caller's
+ * missing right, this is one tenant's table that nobody can measure).
+ */
+static bool
+owner_may(Oid relid, TableRight right, bool report)
+{
+	Oid			owner = ds_relation_owner(relid);
+	Oid			nsp = get_rel_namespace(relid);
+	const char *owner_name = GetUserNameFromId(owner, false);
+	static const struct
+	{
+		AclMode		mode;
+		const char *name;
+	}			rights[] = {{ACL_SELECT, "SELECT"}, {ACL_UPDATE, "UPDATE"}};
+
+	if (ds_namespace_aclcheck(nsp, owner, ACL_USAGE) != ACLCHECK_OK)
+	{
+		if (!report)
+			ereport(NOTICE,
+					errmsg("table %s is left out: its owner \"%s\" may not use its schema \"%s\"",
+						   qualified_name_of(relid), owner_name, get_namespace_name(nsp)),
+					errhint("dakera_shard reads a table as its owner; GRANT USAGE ON SCHEMA %s TO %s brings it back.",
+							quote_identifier(get_namespace_name(nsp)), quote_identifier(owner_name)));
+		REFUSE(report,
+			   errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+			   errmsg("the owner \"%s\" of table %s may not use its schema \"%s\"",
+					  owner_name, qualified_name_of(relid), get_namespace_name(nsp)),
+			   errdetail("dakera_shard reads and moves a table's rows as its owner, with the owner's rights."),
+			   errhint("Run GRANT USAGE ON SCHEMA %s TO %s (as the schema's owner), or give the table an owner that may use its schema.",
+					   quote_identifier(get_namespace_name(nsp)), quote_identifier(owner_name)));
+	}
+	for (int i = 0; i < (right == TABLE_READ ? 1 : 2); i++)
+	{
+		if (pg_class_aclcheck(relid, owner, rights[i].mode) == ACLCHECK_OK)
+			continue;
+		if (!report)
+			ereport(NOTICE,
+					errmsg("table %s is left out: its owner \"%s\" has no %s privilege on it",
+						   qualified_name_of(relid), owner_name, rights[i].name),
+					errhint("dakera_shard reads a table as its owner; GRANT %s ON %s TO %s brings it back.",
+							rights[i].name, qualified_name_of(relid), quote_identifier(owner_name)));
+		REFUSE(report,
+			   errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+			   errmsg("the owner \"%s\" of table %s has no %s privilege on it",
+					  owner_name, qualified_name_of(relid), rights[i].name),
+			   errdetail("dakera_shard reads and moves a table's rows as its owner, with the owner's rights."),
+			   errhint("Run GRANT %s ON %s TO %s (as the table's owner).",
+					   rights[i].name, qualified_name_of(relid), quote_identifier(owner_name)));
+	}
+	return true;
+}
+
 /* Every check, in the order a refusal is most useful in. */
 static bool
 caller_may(Oid relid, TableRight right, bool report)
@@ -163,7 +229,8 @@ caller_may(Oid relid, TableRight right, bool report)
 		return false;
 	if (right == TABLE_ALTER)
 		return true;			/* no row is read: row access is not in question */
-	return foreign_access(relid, report) && row_security_allows(relid, ds_relation_owner(relid), report);
+	return foreign_access(relid, report) && owner_may(relid, right, report) &&
+		row_security_allows(relid, ds_relation_owner(relid), report);
 }
 
 /*
@@ -230,4 +297,35 @@ ds_relation_owner(Oid relid)
 	owner = ((Form_pg_class) GETSTRUCT(tuple))->relowner;
 	ReleaseSysCache(tuple);
 	return owner;
+}
+
+/*
+ * Arguments of the C entry points that are not STRICT: every argument that
+ * has no meaning as NULL is checked with ds_arg_required before it is read,
+ * and a table argument with ds_relation_arg, which also refuses an OID that
+ * names no relation (before anything looks up its name or schema).
+ */
+void
+ds_arg_required(FunctionCallInfo fcinfo, int n, const char *function, const char *argname)
+{
+	if (PG_ARGISNULL(n))
+		ereport(ERROR,
+				errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				errmsg("%s of %s must not be NULL", argname, function),
+				errhint("Only the arguments documented as optional may be NULL."));
+}
+
+Oid
+ds_relation_arg(FunctionCallInfo fcinfo, int n, const char *function, const char *argname)
+{
+	Oid			relid;
+
+	ds_arg_required(fcinfo, n, function, argname);
+	relid = PG_GETARG_OID(n);
+	if (!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(relid)))
+		ereport(ERROR,
+				errcode(ERRCODE_UNDEFINED_TABLE),
+				errmsg("relation with OID %u does not exist", relid),
+				errhint("Name an existing table; it may have been dropped."));
+	return relid;
 }

@@ -22,4 +22,8 @@ typedef struct OwnerScope
 extern void owner_scope_enter(OwnerScope *scope, Oid relid, TableRight right);
 extern void owner_scope_exit(OwnerScope *scope);
 
+/* checks of the arguments of C entry points that are not STRICT */
+extern void ds_arg_required(FunctionCallInfo fcinfo, int n, const char *function, const char *argname);
+extern Oid	ds_relation_arg(FunctionCallInfo fcinfo, int n, const char *function, const char *argname);
+
 #endif

@@ -64,12 +64,23 @@ PG_FUNCTION_INFO_V1(create_shard_partition);
 Datum
 create_shard_partition(PG_FUNCTION_ARGS)
 {
-	Oid			parent = PG_GETARG_OID(0);
-	char	   *name = NameStr(*PG_GETARG_NAME(1));
-	int32		shard = PG_GETARG_INT32(2);
-	int32		modulus = PG_GETARG_INT32(3);
-	char	   *server = PG_ARGISNULL(4) ? NULL : NameStr(*PG_GETARG_NAME(4));
+	Oid			parent;
+	char	   *name;
+	int32		shard;
+	int32		modulus;
+	char	   *server;
 	Oid			partition;
+
+	/* only the server may be NULL (a local partition); the parent must exist before its names are read */
+	parent = ds_relation_arg(fcinfo, 0, "create_shard_partition", "parent");
+	ds_arg_required(fcinfo, 1, "create_shard_partition", "name");
+	ds_arg_required(fcinfo, 2, "create_shard_partition", "shard");
+	ds_arg_required(fcinfo, 3, "create_shard_partition", "modulus");
+	ds_arg_required(fcinfo, 5, "create_shard_partition", "probe");
+	name = NameStr(*PG_GETARG_NAME(1));
+	shard = PG_GETARG_INT32(2);
+	modulus = PG_GETARG_INT32(3);
+	server = PG_ARGISNULL(4) ? NULL : NameStr(*PG_GETARG_NAME(4));
 
 	if (shard < 0 || modulus < 0 || (modulus > 0 && shard >= modulus))
 		ereport(ERROR,

@@ -93,7 +93,8 @@ route_function(Oid funcid)
 		{
 			char	   *symbol = TextDatumGetCString(src);
 
-			if (strcmp(symbol, "shard_for_server") == 0)
+			/* shard_for(uuid) is shard_for(key::text): the server's ring */
+			if (strcmp(symbol, "shard_for_server") == 0 || strcmp(symbol, "shard_for_uuid") == 0)
 				result = ROUTE_SERVER;
 			else if (strcmp(symbol, "shard_for_explicit") == 0)
 				result = ROUTE_EXPLICIT;

@@ -15,6 +15,8 @@
 #include "access/htup_details.h"
 #include "access/relation.h"
 #include "access/table.h"
+#include "access/xact.h"
+#include "catalog/namespace.h"
 #include "catalog/pg_attrdef.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_inherits.h"
@@ -24,11 +26,13 @@
 #include "funcapi.h"
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
+#include "storage/lmgr.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/datum.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
+#include "utils/resowner.h"
 
 #include "hash_partitions.h"
 #include "owner_scope.h"
@@ -104,13 +108,23 @@ put_routed(ReturnSetInfo *rsinfo, Oid relid, const char *column, const RoutingKe
 	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 }
 
+/*
+ * Tables that routed_tables lists: not partitions (their parent is listed),
+ * and not other sessions' temporary tables, which nobody but their session
+ * can read (as shard_overview leaves them out, so does sharded_tables, so
+ * that every table it lists can be passed to partition_info).
+ */
 static bool
 listed_relation(Oid relid)
 {
 	char		relkind = get_rel_relkind(relid);
 
-	return (relkind == RELKIND_RELATION || relkind == RELKIND_PARTITIONED_TABLE ||
-			relkind == RELKIND_FOREIGN_TABLE) && !get_rel_relispartition(relid);
+	if (relkind != RELKIND_RELATION && relkind != RELKIND_PARTITIONED_TABLE &&
+		relkind != RELKIND_FOREIGN_TABLE)
+		return false;
+	if (get_rel_persistence(relid) == RELPERSISTENCE_TEMP && isOtherTempNamespace(get_rel_namespace(relid)))
+		return false;
+	return !get_rel_relispartition(relid);
 }
 
 /*
@@ -194,7 +208,7 @@ table_routing(PG_FUNCTION_ARGS)
 
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "return type must be a row type");
-	resolve_table_route(&route, PG_GETARG_OID(0), NULL, name_arg(fcinfo, 1), true);
+	resolve_table_route(&route, ds_relation_arg(fcinfo, 0, "partition_info", "rel"), NULL, name_arg(fcinfo, 1), true);
 	nulls[0] = route.shard_attnum == InvalidAttrNumber;
 	values[0] = nulls[0] ? (Datum) 0 :
 		DirectFunctionCall1(namein, CStringGetDatum(get_attname(route.relid, route.shard_attnum, false)));
@@ -305,26 +319,56 @@ pending_rows(const TableRoute *route, char **holder_sql)
 }
 
 /*
- * shard_rows(rel, shard_column, only_rel): rows and bytes per shard id the
- * rows carry (their column, or their partition key's value now).  only_rel
- * leaves out inheritance children of a plain table (they are listed, and
- * counted, on their own).
+ * Lock the table and everything below it for the scan without waiting:
+ * whether every lock was granted.
  */
-PG_FUNCTION_INFO_V1(shard_rows);
-Datum
-shard_rows(PG_FUNCTION_ARGS)
+static bool
+lock_tree_nowait(Oid relid)
 {
-	Oid			relid = PG_GETARG_OID(0);
+	ListCell   *lc;
+
+	if (!ConditionalLockRelationOid(relid, AccessShareLock))
+		return false;
+	foreach(lc, find_all_inheritors(relid, NoLock, NULL))
+		if (lfirst_oid(lc) != relid && !ConditionalLockRelationOid(lfirst_oid(lc), AccessShareLock))
+			return false;
+	return true;
+}
+
+/* What one call of shard_rows scans, and where its rows go. */
+typedef struct RowsScan
+{
+	Oid			relid;
+	const char *shard_column;
+	bool		listing;
+	ScanSink   *sink;
+} RowsScan;
+
+/*
+ * The scan of shard_rows: rows and bytes per shard id, with the rows pending
+ * in an unfinished HASH re-shard counted under the shard they move to.  For
+ * a listing, false (and nothing scanned) when another session holds a lock
+ * on the table or on its pending rows' holder.
+ */
+static bool
+shard_rows_run(const RowsScan *scan)
+{
+	Oid			relid = scan->relid;
 	TableRoute	route;
-	ScanSink	sink = {0};
 	char	   *sql;
 	char	   *pending_sql;
+	Oid			holder;
 
-	resolve_table_route(&route, relid, NULL, name_arg(fcinfo, 1), false);
+	resolve_table_route(&route, relid, NULL, scan->shard_column, false);
+	if (scan->listing && !lock_tree_nowait(relid))
+		return false;
+	holder = route.kind == ROUTE_BY_PARTITION ? reshard_pending_holder(relid) : InvalidOid;
+	if (scan->listing && OidIsValid(holder) && !lock_tree_nowait(holder))
+		return false;
 	sql = psprintf("SELECT (%s)::pg_catalog.int4, pg_catalog.count(*), pg_catalog.sum(%s)::pg_catalog.int8 "
 				   "FROM %s%s t GROUP BY 1",
 				   stored_shard_sql(&route), row_bytes_sql(relid),
-				   PG_GETARG_BOOL(2) && get_rel_relkind(relid) == RELKIND_RELATION ? "ONLY " : "",
+				   scan->listing && get_rel_relkind(relid) == RELKIND_RELATION ? "ONLY " : "",
 				   route.rel_sql);
 	/* rows pending in an unfinished HASH re-shard: counted under the shard they move to */
 	if (OidIsValid(pending_rows(&route, &pending_sql)))
@@ -333,10 +377,80 @@ shard_rows(PG_FUNCTION_ARGS)
 					   "UNION ALL SELECT (%4$s)::pg_catalog.int4, %2$s FROM %5$s t) u GROUP BY 1",
 					   stored_shard_sql(&route), row_bytes_sql(relid), route.rel_sql, route.route_sql,
 					   pending_sql);
+	scan_as_owner(relid, TABLE_READ, sql, 0, NULL, NULL, NULL, scan->sink);
+	return true;
+}
+
+/*
+ * A listing's scan of one table (shard_overview): in a subtransaction, so
+ * that a table that cannot be measured now (locked by another session, its
+ * foreign server down, any error of the scan) is left out with a NOTICE
+ * rather than make the whole listing wait or fail.  A cancel is not caught.
+ */
+static void
+listing_scan(const RowsScan *scan)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	ResourceOwner owner = CurrentResourceOwner;
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(cxt);
+	PG_TRY();
+	{
+		if (!shard_rows_run(scan))
+			ereport(NOTICE,
+					errmsg("table %s is left out: another session holds a lock on it", qualified_relation(scan->relid)),
+					errhint("Its rows are counted again once that session's transaction ends."));
+		ReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(cxt);
+		CurrentResourceOwner = owner;
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(cxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(cxt);
+		CurrentResourceOwner = owner;
+		if (edata->sqlerrcode == ERRCODE_QUERY_CANCELED || edata->elevel > ERROR)
+			ReThrowError(edata);
+		ereport(NOTICE,
+				errmsg("table %s is left out: %s", qualified_relation(scan->relid), edata->message),
+				edata->hint ? errhint("%s", edata->hint) :
+				errhint("partition_info('%s') shows the error on its own.", qualified_relation(scan->relid)));
+	}
+	PG_END_TRY();
+}
+
+/*
+ * shard_rows(rel, shard_column, listing): rows and bytes per shard id the
+ * rows carry (their column, or their partition key's value now).  listing
+ * (shard_overview) leaves out inheritance children of a plain table (they
+ * are listed, and counted, on their own), and gives no rows, with a NOTICE,
+ * for a table that cannot be measured now (listing_scan).
+ */
+PG_FUNCTION_INFO_V1(shard_rows);
+Datum
+shard_rows(PG_FUNCTION_ARGS)
+{
+	ScanSink	sink = {0};
+	RowsScan	scan;
+
+	scan.relid = ds_relation_arg(fcinfo, 0, "shard_rows", "rel");
+	ds_arg_required(fcinfo, 2, "shard_rows", "listing");
+	scan.shard_column = name_arg(fcinfo, 1);
+	scan.listing = PG_GETARG_BOOL(2);
+	scan.sink = &sink;
 	InitMaterializedSRF(fcinfo, 0);
 	sink.rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	sink.natts = 3;
-	scan_as_owner(relid, TABLE_READ, sql, 0, NULL, NULL, NULL, &sink);
+	if (scan.listing)
+		listing_scan(&scan);
+	else
+		(void) shard_rows_run(&scan);
 	return (Datum) 0;
 }
 
@@ -479,7 +593,7 @@ PG_FUNCTION_INFO_V1(reshard_batch);
 Datum
 reshard_batch(PG_FUNCTION_ARGS)
 {
-	Oid			relid = PG_GETARG_OID(0);
+	Oid			relid;
 	TableRoute	route;
 	ScanSink	sink = {0};
 	Oid			types[4];
@@ -491,6 +605,15 @@ reshard_batch(PG_FUNCTION_ARGS)
 			   *sql;
 	TupleDesc	tupdesc;
 
+	/* shard_column (a partitioned table) and after_key (the first batch) may be NULL */
+	relid = ds_relation_arg(fcinfo, 0, "reshard_batch", "rel");
+	ds_arg_required(fcinfo, 1, "reshard_batch", "key_column");
+	ds_arg_required(fcinfo, 4, "reshard_batch", "batch_size");
+	if (PG_GETARG_INT32(4) < 1)
+		ereport(ERROR,
+				errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				errmsg("batch_size must be at least 1"),
+				errhint("A batch of 10000 keys is the default of reshard_table."));
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "return type must be a row type");
 	resolve_table_route(&route, relid, name_arg(fcinfo, 1), name_arg(fcinfo, 2), false);
@@ -560,7 +683,7 @@ PG_FUNCTION_INFO_V1(shard_partition_plan);
 Datum
 shard_partition_plan(PG_FUNCTION_ARGS)
 {
-	Oid			parent = PG_GETARG_OID(0);
+	Oid			parent = ds_relation_arg(fcinfo, 0, "create_shard_partitions", "parent");
 	RoutingKey	key;
 	TupleDesc	tupdesc;
 	Datum		values[2];
