@@ -14,15 +14,16 @@
  * shard the postgres_fdw server and the remote table of the same name.
  * probe also reads the new foreign table once (the caller rolls it back).
  */
-#include "dakera_shard.h"
+#include "postgres.h"
+
+#include "compat.h"
 
 #include "catalog/namespace.h"
-#include "executor/spi.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 
-#include "owner_scope.h"
+#include "tables/tables.h"
 
 static char *
 partition_ddl(Oid parent, const char *name, int32 shard, int32 modulus, const char *server)
@@ -41,18 +42,13 @@ partition_ddl(Oid parent, const char *name, int32 shard, int32 modulus, const ch
 					quote_literal_cstr(schema), quote_literal_cstr(name));
 }
 
+/* One statement as the parent's owner (owner_scope.c); the caller must own the parent. */
 static void
-run_as_owner(Oid parent, const char *sql, int expected)
+run_ddl(Oid parent, const char *sql)
 {
-	OwnerScope	scope;
+	ScopedStatement stmt = {.sql = sql};
 
-	owner_scope_enter(&scope, parent, TABLE_ALTER);
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	if (SPI_execute(sql, false, 0) != expected)
-		elog(ERROR, "could not run: %s", sql);
-	SPI_finish();
-	owner_scope_exit(&scope);
+	(void) run_as_owner(parent, TABLE_ALTER, &stmt);
 }
 
 /*
@@ -87,11 +83,10 @@ create_shard_partition(PG_FUNCTION_ARGS)
 				errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				errmsg("shard %d does not fit modulus %d", shard, modulus),
 				errhint("Use create_shard_partitions(), which computes both."));
-	run_as_owner(parent, partition_ddl(parent, name, shard, modulus, server), SPI_OK_UTILITY);
+	run_ddl(parent, partition_ddl(parent, name, shard, modulus, server));
 	partition = get_relname_relid(name, get_rel_namespace(parent));
 	if (server != NULL && PG_GETARG_BOOL(5))
-		run_as_owner(parent, psprintf("SELECT FROM %s LIMIT 1",
-									  quote_qualified_identifier(get_namespace_name(get_rel_namespace(parent)), name)),
-					 SPI_OK_SELECT);
+		run_ddl(parent, psprintf("SELECT FROM %s LIMIT 1",
+								 quote_qualified_identifier(get_namespace_name(get_rel_namespace(parent)), name)));
 	PG_RETURN_OID(partition);
 }

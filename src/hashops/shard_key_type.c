@@ -32,11 +32,14 @@
  * shard_uuid is the same for uuid keys, each routed as its canonical text,
  * as shard_for(uuid) routes it.
  */
-#include "dakera_shard.h"
+#include "postgres.h"
+
+#include "compat.h"
 
 #include "catalog/partition.h"
-#include "fmgr.h"
 #include "utils/uuid.h"
+
+#include "routing/routing.h"
 
 /* The key's shard, the ring's shard count and the key's 64-bit hash. */
 typedef struct KeyRoute
@@ -59,7 +62,7 @@ mix64(uint64 z)
 static inline void
 route_bytes(FunctionCallInfo fcinfo, const char *data, size_t len, KeyRoute *route)
 {
-	const ServerRing *ring = checked_server_ring(fcinfo);
+	const ServerRing *ring = checked_server_ring();
 
 	route->keyhash = text_key_hash(data, len);
 	route->shard = shape_route(&ring->shape, ring->ring, route->keyhash);

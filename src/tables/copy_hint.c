@@ -14,7 +14,9 @@
  * statement, and every other error, passes through untouched.  The hook is
  * installed when the library loads (preloaded: in every backend).
  */
-#include "dakera_shard.h"
+#include "postgres.h"
+
+#include "compat.h"
 
 #include "catalog/namespace.h"
 #include "catalog/partition.h"
@@ -23,7 +25,7 @@
 #include "utils/elog.h"
 #include "utils/lsyscache.h"
 
-#include "routing_key.h"
+#include "tables/tables.h"
 
 static ProcessUtility_hook_type prev_process_utility = NULL;
 
