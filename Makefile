@@ -36,8 +36,7 @@ OBJS = $(CORE_OBJS) src/dakera_shard.o src/extension_catalog.o \
 	src/tables/routing_key.o src/tables/table_route.o src/tables/deparse.o src/tables/owner_scope.o \
 	src/tables/table_functions.o src/tables/partition_ddl.o src/tables/copy_hint.o \
 	src/reshard/hash_reshard.o src/reshard/reshard_plan.o \
-	src/hashops/shard_hash_ops.o src/hashops/hash_partitions.o \
-	src/citus/shard_key_type.o
+	src/hashops/shard_hash_ops.o src/hashops/hash_partitions.o src/hashops/shard_key_type.o
 
 # pg_regress suites (sql/NAME.sql, expected/NAME.out), by server
 # configuration: each runs in a temporary instance started with
