@@ -109,3 +109,15 @@ SELECT * FROM rebalance_plan(ARRAY['a'], 0);
 SELECT count(*) AS shards, max(shard_id) AS last FROM placement_map(10);
 SELECT * FROM placement_map(0);
 SELECT * FROM placement_map(1000001);
+
+-- registering runs in a scope of its own: a SET made by code the statement
+-- fires (here a trigger on shard_placement) does not outlive it
+CREATE FUNCTION placement_sets_guc() RETURNS trigger LANGUAGE plpgsql AS
+$$BEGIN PERFORM pg_catalog.set_config('dakera_test.leaked', 'yes', false); RETURN NEW; END$$;
+CREATE TRIGGER placement_sets_guc BEFORE INSERT OR UPDATE ON shard_placement
+    FOR EACH ROW EXECUTE FUNCTION placement_sets_guc();
+SELECT register_shard_nodes(2, ARRAY['n9']);
+SELECT pg_catalog.current_setting('dakera_test.leaked', true) IS DISTINCT FROM 'yes' AS not_leaked;
+DROP TRIGGER placement_sets_guc ON shard_placement;
+DROP FUNCTION placement_sets_guc();
+SELECT unregister_shard_nodes(2);

@@ -341,6 +341,38 @@ SELECT count(*) FROM reshard_plan_between(27962, 'consistent_hash', 150, 27961, 
 SELECT count(DISTINCT shard_for('k', 27000 + g)) FROM generate_series(1, 6) g;
 SELECT rings <= 8 AND bytes <= 256 * 1024 * 1024 AS cache_bounded FROM dakera_shard_internal.ring_cache();
 
+-- issue 19, item 3: a tenant revokes its own rights; the scan runs as the
+-- owner, so the owner's rights decide.  shard_overview leaves the table out
+-- with a NOTICE (for the superuser and for a reader it was shared with) and
+-- partition_info on that table says what to do.
+CREATE SCHEMA tenant19 AUTHORIZATION trust_owner;
+SET ROLE trust_owner;
+CREATE TABLE tenant19.t (id text, sid int GENERATED ALWAYS AS (shard_for(id)) STORED);
+INSERT INTO tenant19.t (id) SELECT 'k19-' || g FROM generate_series(1, 40) g;
+GRANT USAGE ON SCHEMA tenant19 TO trust_reader;
+GRANT SELECT ON tenant19.t TO trust_reader;
+REVOKE SELECT ON tenant19.t FROM trust_owner;
+RESET ROLE;
+SELECT count(*) AS shards FROM shard_overview;
+SET ROLE trust_reader;
+SELECT count(*) AS shards FROM shard_overview;
+SELECT * FROM partition_info('tenant19.t');
+RESET ROLE;
+SELECT * FROM partition_info('tenant19.t');
+SELECT stale_rows FROM shard_verify('tenant19.t', 'id', 'sid');
+-- the same after the owner gives its SELECT back and takes its USAGE away
+SET ROLE trust_owner;
+GRANT SELECT ON tenant19.t TO trust_owner;
+REVOKE USAGE ON SCHEMA tenant19 FROM trust_owner;
+RESET ROLE;
+SELECT count(*) AS shards FROM shard_overview;
+SELECT * FROM partition_info('tenant19.t');
+SET ROLE trust_owner;
+GRANT USAGE ON SCHEMA tenant19 TO trust_owner;
+RESET ROLE;
+SELECT sum(vector_count) AS counted_again FROM partition_info('tenant19.t');
+DROP SCHEMA tenant19 CASCADE;
+
 DROP TABLE jump6, named6, sub, ci, nulls, inh, hidden CASCADE;
 DROP TABLE both_ways;
 DROP FUNCTION overview_rows(), true_rows();

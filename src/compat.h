@@ -4,18 +4,16 @@
  * dakera_shard builds from one source tree against 15, 16, 17 and 18 (15, 17
  * and 18 are tested; 16 is covered here from its release's API changes).
  * Each entry says why it is here; every glue file includes this header
- * (through dakera_shard.h) before anything else of PostgreSQL's but
- * postgres.h.
+ * right after postgres.h, before anything else of PostgreSQL's.  It
+ * includes only what its own definitions need: a macro here names what the
+ * file that uses it includes (utils/acl.h, utils/guc.h, catalog/pg_class.h,
+ * catalog/pg_namespace.h), so that no catalog header reaches every file.
  */
 #ifndef DAKERA_SHARD_COMPAT_H
 #define DAKERA_SHARD_COMPAT_H
 
-#include "postgres.h"
-
+/* fmgr.h first: PG_FUNCTION_INFO_V1 is redefined below on 15 */
 #include "fmgr.h"
-#include "utils/acl.h"
-#include "utils/guc.h"
-#include "utils/lsyscache.h"
 
 /* 16 moved the varlena macros (VARDATA_ANY, VARSIZE_ANY_EXHDR, ...) from postgres.h to varatt.h */
 #if PG_VERSION_NUM >= 160000
@@ -31,17 +29,15 @@
 #define ds_guc_free(ptr) free(ptr)
 #endif
 
-/* 16 replaced pg_class_ownercheck() with the generic object_ownercheck() */
+/* 16 replaced pg_class_ownercheck() with the generic object_ownercheck() (needs catalog/pg_class.h) */
 #if PG_VERSION_NUM >= 160000
-#include "catalog/pg_class.h"
 #define ds_owns_relation(relid, role) object_ownercheck(RelationRelationId, (relid), (role))
 #else
 #define ds_owns_relation(relid, role) pg_class_ownercheck((relid), (role))
 #endif
 
-/* 16 replaced pg_namespace_aclcheck() with the generic object_aclcheck() */
+/* 16 replaced pg_namespace_aclcheck() with the generic object_aclcheck() (needs catalog/pg_namespace.h) */
 #if PG_VERSION_NUM >= 160000
-#include "catalog/pg_namespace.h"
 #define ds_namespace_aclcheck(nspid, role, mode) object_aclcheck(NamespaceRelationId, (nspid), (role), (mode))
 #else
 #define ds_namespace_aclcheck(nspid, role, mode) pg_namespace_aclcheck((nspid), (role), (mode))
@@ -78,7 +74,13 @@ extern PGDLLEXPORT void _PG_init(void);
 #define DS_MODULE_MAGIC PG_MODULE_MAGIC
 #endif
 
-/* The owner of a relation, from the syscache. */
-extern Oid	ds_relation_owner(Oid relid);
+/* 17 has RestrictSearchPath(): search_path pinned to pg_catalog, pg_temp for maintenance; 15 and 16 set it */
+#if PG_VERSION_NUM >= 170000
+#define ds_restrict_search_path() RestrictSearchPath()
+#else
+#define ds_restrict_search_path() \
+	((void) set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET, PGC_S_SESSION, \
+							  GUC_ACTION_SAVE, true, 0, false))
+#endif
 
 #endif

@@ -6,10 +6,14 @@
  * server start (server_ring.c).  Loaded on demand it installs no hooks: each
  * backend builds the ring itself on first use and answers the same.
  */
-#include "dakera_shard.h"
+#include "postgres.h"
 
-#include "fmgr.h"
+#include "compat.h"
+
 #include "miscadmin.h"
+
+#include "extension.h"
+#include "routing.h"
 
 DS_MODULE_MAGIC;				/* compat.h: names the library on 18 */
 

@@ -6,15 +6,18 @@
  * shard s in the partition of remainder s when the modulus is the shard
  * count).  It is recognised from pg_partitioned_table alone: HASH strategy,
  * one key column (partattrs, no expression), and an operator class
- * (partclass) whose extended hash support function is one of ours, checked
- * by extension membership and C symbol, as routing_key.c checks shard_for.
- * Nothing is evaluated and no relation is opened.  A partition's bound
+ * (partclass) whose extended hash support function is one of ours: that is
+ * recognised in routing_key.c, with every other routing key.  Here: what
+ * the partitions' bounds mean.  Nothing is evaluated and no relation is
+ * opened.  A partition's bound
  * (MODULUS m, REMAINDER r) takes the shards s of the server's ring with
  * s mod m = r: exactly shard r when m is the shard count, which is the only
  * layout create_shard_partitions makes; another modulus (a table not yet
  * re-sharded) still says truthfully where PostgreSQL puts each shard's rows.
  */
-#include "dakera_shard.h"
+#include "postgres.h"
+
+#include "compat.h"
 
 #include "access/hash.h"
 #include "access/htup_details.h"
@@ -30,99 +33,14 @@
 #include "utils/lsyscache.h"
 #include "utils/syscache.h"
 
-#include "hash_partitions.h"
-
-/* Is funcid our extended hash support function (a member of the extension, by C symbol)? */
-static bool
-is_shard_hash_function(Oid funcid)
-{
-	Oid			extension = get_extension_oid("dakera_shard", true);
-	HeapTuple	tuple;
-	bool		result = false;
-	bool		isnull;
-	Datum		src;
-
-	if (!OidIsValid(funcid) || !OidIsValid(extension) ||
-		getExtensionOfObject(ProcedureRelationId, funcid) != extension)
-		return false;
-	tuple = SearchSysCache1(PROCOID, ObjectIdGetDatum(funcid));
-	if (!HeapTupleIsValid(tuple))
-		return false;
-	if (((Form_pg_proc) GETSTRUCT(tuple))->prolang == ClanguageId)
-	{
-		src = SysCacheGetAttr(PROCOID, tuple, Anum_pg_proc_prosrc, &isnull);
-		if (!isnull)
-		{
-			char	   *symbol = TextDatumGetCString(src);
-
-			result = strcmp(symbol, "shard_hash_text_extended") == 0 ||
-				strcmp(symbol, "shard_hash_uuid_extended") == 0;
-		}
-	}
-	ReleaseSysCache(tuple);
-	return result;
-}
-
-/* Is opclass one whose partitions are shards (its extended hash is ours)? */
-bool
-is_shard_hash_opclass(Oid opclass)
-{
-	Oid			family = get_opclass_family(opclass);
-	Oid			input = get_opclass_input_type(opclass);
-
-	if (!OidIsValid(family) || !OidIsValid(input))
-		return false;
-	return is_shard_hash_function(get_opfamily_proc(family, input, input, HASHEXTENDED_PROC));
-}
-
-/*
- * The routing of a table PARTITION BY HASH (column shard_ops): the server's
- * ring on that column.  False for any other partition key.
- */
-bool
-hash_partition_routing(Oid relid, RoutingKey *key)
-{
-	HeapTuple	tuple = SearchSysCache1(PARTRELID, ObjectIdGetDatum(relid));
-	Form_pg_partitioned_table form;
-	AttrNumber	attnum = InvalidAttrNumber;
-	Oid			opclass = InvalidOid;
-	bool		isnull;
-	Datum		classes;
-	Shape		server;
-
-	if (!HeapTupleIsValid(tuple))
-		return false;
-	form = (Form_pg_partitioned_table) GETSTRUCT(tuple);
-	if (form->partstrat == PARTITION_STRATEGY_HASH && form->partnatts == 1 &&
-		form->partattrs.values[0] > 0)
-	{
-		classes = SysCacheGetAttr(PARTRELID, tuple, Anum_pg_partitioned_table_partclass, &isnull);
-		if (!isnull)
-		{
-			attnum = form->partattrs.values[0];
-			opclass = ((oidvector *) DatumGetPointer(classes))->values[0];
-		}
-	}
-	ReleaseSysCache(tuple);
-	if (attnum == InvalidAttrNumber || !is_shard_hash_opclass(opclass))
-		return false;
-
-	memset(key, 0, sizeof(RoutingKey));
-	server = server_ring()->shape;
-	key->function = ROUTE_SERVER;
-	key->key_attnum = attnum;
-	key->num_shards = (int32) server.num_shards;
-	key->virtual_nodes = (int32) server.virtual_nodes;
-	key->strategy = server.strategy;
-	key->strategy_name = pstrdup(strategy_name(server.strategy));
-	return true;
-}
+#include "hashops.h"
+#include "routing.h"
 
 /* The shards of the server's ring that a HASH bound (MODULUS m, REMAINDER r) takes. */
 List *
 hash_bound_shards(const PartitionBoundSpec *spec)
 {
-	int32		num_shards = (int32) server_ring()->shape.num_shards;
+	int32		num_shards = (int32) server_shape().num_shards;
 	List	   *shards = NIL;
 
 	if (spec->modulus <= 0 || spec->remainder < 0)

@@ -40,7 +40,9 @@
  * it has one: loudly, naming the key, and resumable once one of the two is
  * deleted.
  */
-#include "dakera_shard.h"
+#include "postgres.h"
+
+#include "compat.h"
 
 #include "access/htup_details.h"
 #include "access/table.h"
@@ -52,7 +54,6 @@
 #include "commands/comment.h"
 #include "commands/trigger.h"
 #include "executor/executor.h"
-#include "executor/spi.h"
 #include "funcapi.h"
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
@@ -65,9 +66,10 @@
 #include "utils/snapmgr.h"
 #include "utils/syscache.h"
 
-#include "hash_partitions.h"
-#include "owner_scope.h"
-#include "table_route.h"
+#include "hashops.h"
+#include "reshard.h"
+#include "routing.h"
+#include "tables.h"
 
 typedef struct HashReshard
 {
@@ -82,11 +84,24 @@ typedef struct HashReshard
 	int32		num_shards;
 } HashReshard;
 
-static void
-run_sql(const char *sql)
+/* The insertable columns of relid, each after prefix (deparse.c). */
+static char *
+insertable_columns(Oid relid, const char *prefix)
 {
-	if (SPI_execute(sql, false, 0) < 0)
-		elog(ERROR, "could not run: %s", sql);
+	StringInfoData buf;
+
+	initStringInfo(&buf);
+	deparse_insertable_columns(&buf, relid, prefix);
+	return buf.data;
+}
+
+/* One statement of the re-shard, as the table's owner (owner_scope.c); the caller owns the table. */
+static void
+run_sql(const HashReshard *r, const char *sql)
+{
+	ScopedStatement stmt = {.sql = sql};
+
+	(void) run_as_owner(r->relid, TABLE_ALTER, &stmt);
 }
 
 static char *
@@ -182,33 +197,6 @@ find_holder(const HashReshard *r)
 	return holder;
 }
 
-/* The insertable columns of rel (not dropped, not generated), quoted, with a prefix. */
-static char *
-column_list(Oid relid, const char *prefix)
-{
-	StringInfoData buf;
-	int			natts;
-	HeapTuple	tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
-
-	natts = ((Form_pg_class) GETSTRUCT(tuple))->relnatts;
-	ReleaseSysCache(tuple);
-	initStringInfo(&buf);
-	for (AttrNumber a = 1; a <= natts; a++)
-	{
-		HeapTuple	att = SearchSysCache2(ATTNUM, ObjectIdGetDatum(relid), Int16GetDatum(a));
-		Form_pg_attribute form;
-
-		if (!HeapTupleIsValid(att))
-			continue;
-		form = (Form_pg_attribute) GETSTRUCT(att);
-		if (!form->attisdropped && !form->attgenerated)
-			appendStringInfo(&buf, "%s%s%s", buf.len > 0 ? ", " : "", prefix,
-							 quote_identifier(NameStr(form->attname)));
-		ReleaseSysCache(att);
-	}
-	return buf.data;
-}
-
 /* swap: the old partitions become pending children of a holder; N new partitions. */
 static void
 swap_layout(const HashReshard *r, List *partitions)
@@ -218,10 +206,10 @@ swap_layout(const HashReshard *r, List *partitions)
 
 	foreach(lc, partitions)
 		check_movable(r, lfirst_oid(lc));
-	run_sql(psprintf("LOCK TABLE %s IN ACCESS EXCLUSIVE MODE", r->rel_sql));
-	run_sql(psprintf("CREATE TABLE %s (LIKE %s INCLUDING DEFAULTS INCLUDING GENERATED)",
+	run_sql(r, psprintf("LOCK TABLE %s IN ACCESS EXCLUSIVE MODE", r->rel_sql));
+	run_sql(r, psprintf("CREATE TABLE %s (LIKE %s INCLUDING DEFAULTS INCLUDING GENERATED)",
 					 holder_sql, r->rel_sql));
-	run_sql(psprintf("COMMENT ON TABLE %s IS %s", holder_sql, quote_literal_cstr(r->marker)));
+	run_sql(r, psprintf("COMMENT ON TABLE %s IS %s", holder_sql, quote_literal_cstr(r->marker)));
 	foreach(lc, partitions)
 	{
 		Oid			part = lfirst_oid(lc);
@@ -229,14 +217,14 @@ swap_layout(const HashReshard *r, List *partitions)
 		char	   *pending = checked_name(r, "%s_pending_%d", spec ? spec->remainder : foreach_current_index(lc));
 		char	   *pending_sql = psprintf("%s.%s", r->nsp_sql, quote_identifier(pending));
 
-		run_sql(psprintf("ALTER TABLE %s DETACH PARTITION %s.%s", r->rel_sql, r->nsp_sql,
+		run_sql(r, psprintf("ALTER TABLE %s DETACH PARTITION %s.%s", r->rel_sql, r->nsp_sql,
 						 quote_identifier(get_rel_name(part))));
-		run_sql(psprintf("ALTER TABLE %s.%s RENAME TO %s", r->nsp_sql,
+		run_sql(r, psprintf("ALTER TABLE %s.%s RENAME TO %s", r->nsp_sql,
 						 quote_identifier(get_rel_name(part)), quote_identifier(pending)));
-		run_sql(psprintf("ALTER TABLE %s INHERIT %s", pending_sql, holder_sql));
+		run_sql(r, psprintf("ALTER TABLE %s INHERIT %s", pending_sql, holder_sql));
 	}
 	for (int32 s = 0; s < r->num_shards; s++)
-		run_sql(psprintf("CREATE TABLE %s.%s PARTITION OF %s FOR VALUES WITH (MODULUS %d, REMAINDER %d)",
+		run_sql(r, psprintf("CREATE TABLE %s.%s PARTITION OF %s FOR VALUES WITH (MODULUS %d, REMAINDER %d)",
 						 r->nsp_sql, quote_identifier(checked_name(r, "%s_shard_%d", s)),
 						 r->rel_sql, r->num_shards, s));
 }
@@ -310,22 +298,21 @@ move_batch(const HashReshard *r, Oid pending, int32 batch_size)
 	char	   *pending_sql = psprintf("%s.%s", r->nsp_sql, quote_identifier(get_rel_name(pending)));
 	char	   *sql;
 	int64		counts[2];
+	ScopedStatement stmt = {0};
+	FirstRow	row = FIRST_ROW_INIT;
 
 	sql = psprintf("WITH gone AS (DELETE FROM ONLY %1$s t WHERE t.ctid OPERATOR(pg_catalog.=) ANY "
 				   "(ARRAY(SELECT c.ctid FROM ONLY %1$s c LIMIT %2$d)) RETURNING %3$s), "
 				   "moved AS (INSERT INTO %4$s (%5$s) OVERRIDING SYSTEM VALUE SELECT %6$s FROM gone g RETURNING 1) "
 				   "SELECT (SELECT pg_catalog.count(*) FROM gone), (SELECT pg_catalog.count(*) FROM moved)",
-				   pending_sql, batch_size, column_list(r->relid, "t."), r->rel_sql,
-				   column_list(r->relid, ""), column_list(r->relid, "g."));
-	if (SPI_execute(sql, false, 0) != SPI_OK_SELECT || SPI_processed != 1)
-		elog(ERROR, "could not move rows of %s", get_rel_name(pending));
+				   pending_sql, batch_size, insertable_columns(r->relid, "t."), r->rel_sql,
+				   insertable_columns(r->relid, ""), insertable_columns(r->relid, "g."));
+	stmt.sql = sql;
+	stmt.on_row = keep_first_row;
+	stmt.arg = &row;
+	(void) run_as_owner(r->relid, TABLE_OWN, &stmt);
 	for (int i = 0; i < 2; i++)
-	{
-		bool		isnull;
-		Datum		n = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, i + 1, &isnull);
-
-		counts[i] = isnull ? 0 : DatumGetInt64(n);
-	}
+		counts[i] = !row.found || row.nulls[i] ? 0 : DatumGetInt64(row.values[i]);
 	if (counts[0] != counts[1])
 		ereport(ERROR,
 				errcode(ERRCODE_TRIGGERED_ACTION_EXCEPTION),
@@ -383,8 +370,8 @@ finish(const HashReshard *r, Oid holder, int32 batch_size)
 	}
 	foreach(lc, sources)
 		if (lfirst_oid(lc) != holder)
-			run_sql(psprintf("DROP TABLE %s.%s", r->nsp_sql, quote_identifier(get_rel_name(lfirst_oid(lc)))));
-	run_sql(psprintf("DROP TABLE %s.%s", r->nsp_sql, quote_identifier(get_rel_name(holder))));
+			run_sql(r, psprintf("DROP TABLE %s.%s", r->nsp_sql, quote_identifier(get_rel_name(lfirst_oid(lc)))));
+	run_sql(r, psprintf("DROP TABLE %s.%s", r->nsp_sql, quote_identifier(get_rel_name(holder))));
 	return 0;
 }
 
@@ -470,11 +457,11 @@ set_guard(const HashReshard *r, bool on)
 	bool		exists = has_guard(r);
 
 	if (on && !exists)
-		run_sql(psprintf("CREATE TRIGGER " GUARD_TRIGGER " BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON %s "
+		run_sql(r, psprintf("CREATE TRIGGER " GUARD_TRIGGER " BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON %s "
 						 "FOR EACH STATEMENT EXECUTE FUNCTION dakera_shard_internal.reshard_write_guard()",
 						 r->rel_sql));
 	else if (!on && exists)
-		run_sql(psprintf("DROP TRIGGER " GUARD_TRIGGER " ON %s", r->rel_sql));
+		run_sql(r, psprintf("DROP TRIGGER " GUARD_TRIGGER " ON %s", r->rel_sql));
 }
 
 /*
@@ -544,7 +531,6 @@ reshard_hash_step(PG_FUNCTION_ARGS)
 	int32		batch_size = PG_GETARG_INT32(1);
 	char	   *mode = text_to_cstring(PG_GETARG_TEXT_PP(2));
 	bool		blocking;
-	OwnerScope	scope;
 	Oid			holder;
 	const char *step = "done";
 	int64		moved = 0;
@@ -582,18 +568,14 @@ reshard_hash_step(PG_FUNCTION_ARGS)
 		RegisterXactCallback(reshard_xact_callback, NULL);
 		callback_registered = true;
 	}
-	owner_scope_enter(&scope, r.relid, TABLE_OWN);
+	check_table_right(r.relid, TABLE_OWN);
 	/* writers wait from here to the end of the run (block_writes); taken before any other lock */
 	if (blocking)
 		block_writes(r.relid);
 	/* one re-shard of a table at a time, reads unhindered; the catalog is read after it */
 	LockRelationOid(r.relid, ShareUpdateExclusiveLock);
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	/* the server's ring must route as the recorded shape: checked by shard_for */
-	run_sql(psprintf("SELECT %s.shard_for(''::pg_catalog.text)",
-					 quote_identifier(get_namespace_name(extension_schema()))));
-	r.num_shards = (int32) ds_checked_ring->shape.num_shards;
+	/* the server's ring must route as the recorded shape */
+	r.num_shards = (int32) checked_server_ring()->shape.num_shards;
 	holder = find_holder(&r);
 	if (!OidIsValid(holder))
 	{
@@ -631,8 +613,6 @@ reshard_hash_step(PG_FUNCTION_ARGS)
 	}
 	if (strcmp(step, "finish") == 0 || strcmp(step, "done") == 0)
 		release_writes(r.relid);
-	SPI_finish();
-	owner_scope_exit(&scope);
 	values[0] = CStringGetTextDatum(step);
 	values[1] = Int64GetDatum(moved);
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));

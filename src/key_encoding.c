@@ -2,14 +2,18 @@
  * key_encoding.c: keys of databases whose encoding is not UTF-8.
  *
  * Design: the contract hashes the UTF-8 bytes of a key.  A UTF-8 database
- * hashes its text in place (the hot path, in dakera_shard.h); any other
+ * hashes its text in place (the hot path, text_key_hash in routing.h); any other
  * encoding converts the key to UTF-8 first, except that a pure ASCII key is
  * the same bytes in every encoding PostgreSQL supports as a server encoding
  * and needs no conversion.  SQL_ASCII text has no known encoding, so its
  * keys cannot be given the engine's shard: refused (CREATE EXTENSION refuses
  * such a database too).
  */
-#include "dakera_shard.h"
+#include "postgres.h"
+
+#include "compat.h"
+
+#include "routing.h"
 
 static bool
 is_ascii(const char *data, size_t len)

@@ -11,7 +11,9 @@
  * crash restart) forgets every report.  Only a preloaded library has the
  * table; without it these functions say so.
  */
-#include "dakera_shard.h"
+#include "postgres.h"
+
+#include "compat.h"
 
 #include "funcapi.h"
 #include "miscadmin.h"
@@ -19,6 +21,8 @@
 #include "storage/shmem.h"
 #include "utils/builtins.h"
 #include "utils/timestamp.h"
+
+#include "placement.h"
 
 typedef struct HealthTable
 {

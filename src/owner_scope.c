@@ -1,5 +1,5 @@
 /*
- * owner_scope.c: run a scan of a user's table as PostgreSQL runs maintenance.
+ * owner_scope.c: run SQL on a user's table as PostgreSQL runs maintenance.
  *
  * Design: scanning a table can run its owner's code (casts of the key's type,
  * row-level security policies, and on UPDATE triggers, index expressions,
@@ -13,23 +13,43 @@
  * print pinned to their defaults) for the scan, and switch back after it.  An
  * error anywhere is unwound by the (sub)transaction abort, which restores the
  * user, the security context and the GUC nest level.
+ *
+ * run_as_owner() is the one way the extension runs SQL on a user's table:
+ * one statement, with parameters, its rows streamed to a callback as the
+ * executor makes them (a DestReceiver, as PL/pgSQL's RETURN QUERY), inside
+ * the sequence of vacuum_rel(): SetUserIdAndSecContext to the owner with
+ * SECURITY_RESTRICTED_OPERATION, NewGUCNestLevel, search_path pinned
+ * (RestrictSearchPath() on 17+), the statement, AtEOXact_GUC(false), which
+ * also undoes any SET the statement's code made, and the caller's user back.
+ * run_as_caller() is the same sequence for statements on the extension's own
+ * tables, which run with the caller's own rights (GRANTs decide who may
+ * write them).  Every failure of SPI is reported the same way, with
+ * SPI_result_code_string.
  */
-#include "dakera_shard.h"
+#include "postgres.h"
+
+#include "compat.h"
 
 #include "access/htup_details.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_inherits.h"
+#include "catalog/pg_namespace.h"
+#include "executor/spi.h"
+#include "executor/tuptable.h"
 #include "foreign/foreign.h"
-#include "fmgr.h"
+#include "funcapi.h"
 #include "miscadmin.h"
+#include "nodes/params.h"
 #include "utils/acl.h"
+#include "utils/builtins.h"
+#include "utils/datum.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/rls.h"
 #include "utils/syscache.h"
 
-#include "owner_scope.h"
+#include "tables.h"
 
 /*
  * Each check below returns whether the caller passes it; when report is
@@ -38,6 +58,13 @@
  */
 #define REFUSE(report, ...) \
 	do { if (report) ereport(ERROR, __VA_ARGS__); return false; } while (0)
+
+/* "schema"."name" of an existing relation, for a hint. */
+static char *
+qualified_name_of(Oid relid)
+{
+	return quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)), get_rel_name(relid));
+}
 
 /* Only tables hold rows we can route: refuse views and everything else. */
 static bool
@@ -155,6 +182,64 @@ row_security_allows(Oid relid, Oid owner, bool report)
 	return true;
 }
 
+/*
+ * The scan runs as the table's owner, so the owner's own rights decide
+ * whether it can run: an owner may have revoked its own SELECT (or UPDATE)
+ * on the table, or its USAGE on the table's schema.  Checked here, before
+ * anything runs, so that the caller gets a refusal that says what to do
+ * rather than "permission denied" from inside the scan, and so that a
+ * listing can leave such a table out (with a NOTICE: unlike a caller's
+ * missing right, this is one tenant's table that nobody can measure).
+ */
+static bool
+owner_may(Oid relid, TableRight right, bool report)
+{
+	Oid			owner = ds_relation_owner(relid);
+	Oid			nsp = get_rel_namespace(relid);
+	const char *owner_name = GetUserNameFromId(owner, false);
+	static const struct
+	{
+		AclMode		mode;
+		const char *name;
+	}			rights[] = {{ACL_SELECT, "SELECT"}, {ACL_UPDATE, "UPDATE"}};
+
+	if (ds_namespace_aclcheck(nsp, owner, ACL_USAGE) != ACLCHECK_OK)
+	{
+		if (!report)
+			ereport(NOTICE,
+					errmsg("table %s is left out: its owner \"%s\" may not use its schema \"%s\"",
+						   qualified_name_of(relid), owner_name, get_namespace_name(nsp)),
+					errhint("dakera_shard reads a table as its owner; GRANT USAGE ON SCHEMA %s TO %s brings it back.",
+							quote_identifier(get_namespace_name(nsp)), quote_identifier(owner_name)));
+		REFUSE(report,
+			   errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+			   errmsg("the owner \"%s\" of table %s may not use its schema \"%s\"",
+					  owner_name, qualified_name_of(relid), get_namespace_name(nsp)),
+			   errdetail("dakera_shard reads and moves a table's rows as its owner, with the owner's rights."),
+			   errhint("Run GRANT USAGE ON SCHEMA %s TO %s (as the schema's owner), or give the table an owner that may use its schema.",
+					   quote_identifier(get_namespace_name(nsp)), quote_identifier(owner_name)));
+	}
+	for (int i = 0; i < (right == TABLE_READ ? 1 : 2); i++)
+	{
+		if (pg_class_aclcheck(relid, owner, rights[i].mode) == ACLCHECK_OK)
+			continue;
+		if (!report)
+			ereport(NOTICE,
+					errmsg("table %s is left out: its owner \"%s\" has no %s privilege on it",
+						   qualified_name_of(relid), owner_name, rights[i].name),
+					errhint("dakera_shard reads a table as its owner; GRANT %s ON %s TO %s brings it back.",
+							rights[i].name, qualified_name_of(relid), quote_identifier(owner_name)));
+		REFUSE(report,
+			   errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+			   errmsg("the owner \"%s\" of table %s has no %s privilege on it",
+					  owner_name, qualified_name_of(relid), rights[i].name),
+			   errdetail("dakera_shard reads and moves a table's rows as its owner, with the owner's rights."),
+			   errhint("Run GRANT %s ON %s TO %s (as the table's owner).",
+					   rights[i].name, qualified_name_of(relid), quote_identifier(owner_name)));
+	}
+	return true;
+}
+
 /* Every check, in the order a refusal is most useful in. */
 static bool
 caller_may(Oid relid, TableRight right, bool report)
@@ -163,7 +248,8 @@ caller_may(Oid relid, TableRight right, bool report)
 		return false;
 	if (right == TABLE_ALTER)
 		return true;			/* no row is read: row access is not in question */
-	return foreign_access(relid, report) && row_security_allows(relid, ds_relation_owner(relid), report);
+	return foreign_access(relid, report) && owner_may(relid, right, report) &&
+		row_security_allows(relid, ds_relation_owner(relid), report);
 }
 
 /*
@@ -183,12 +269,12 @@ table_readable(PG_FUNCTION_ARGS)
 
 /*
  * Settings that change how values print, and so the text of a key routed as
- * text: pinned to PostgreSQL's defaults for the scan, so that the text a
+ * text: pinned to PostgreSQL's defaults for the statement, so that the text a
  * batch ends on reads back as the same key, and a key's text is the same
- * whoever runs the scan.
+ * whoever runs the scan.  search_path is pinned first, by
+ * ds_restrict_search_path() (compat.h).
  */
 static const char *const pinned_settings[][2] = {
-	{"search_path", "pg_catalog, pg_temp"},
 	{"row_security", "on"},
 	{"extra_float_digits", "1"},
 	{"bytea_output", "hex"},
@@ -197,26 +283,182 @@ static const char *const pinned_settings[][2] = {
 	{"TimeZone", "UTC"},
 };
 
-/* Check the caller, then become the table's owner, security-restricted. */
+/* The caller's right to what is asked of relid, or the error that says why not. */
 void
-owner_scope_enter(OwnerScope *scope, Oid relid, TableRight right)
+check_table_right(Oid relid, TableRight right)
 {
 	(void) caller_may(relid, right, true);
-	GetUserIdAndSecContext(&scope->saved_user, &scope->saved_sec_context);
-	SetUserIdAndSecContext(ds_relation_owner(relid), scope->saved_sec_context | SECURITY_RESTRICTED_OPERATION);
-	scope->nest_level = NewGUCNestLevel();
+}
+
+/* Where a statement's rows go: each to the statement's callback. */
+typedef struct RowReceiver
+{
+	DestReceiver pub;
+	const ScopedStatement *stmt;
+} RowReceiver;
+
+static bool
+receive_row(TupleTableSlot *slot, DestReceiver *self)
+{
+	const ScopedStatement *stmt = ((RowReceiver *) self)->stmt;
+
+	slot_getallattrs(slot);
+	stmt->on_row(stmt->arg, slot->tts_tupleDescriptor, slot->tts_values, slot->tts_isnull);
+	return true;
+}
+
+static void
+receiver_startup(DestReceiver *self, int operation, TupleDesc typeinfo)
+{
+}
+
+static void
+receiver_shutdown(DestReceiver *self)
+{
+}
+
+/* The one report of a failed SPI call: what failed, SPI's code, the statement. */
+static void
+report_spi_failure(const char *step, int code, const ScopedStatement *stmt)
+{
+	ereport(ERROR,
+			errcode(ERRCODE_INTERNAL_ERROR),
+			errmsg("dakera_shard could not %s a statement: %s", step, SPI_result_code_string(code)),
+			errdetail_internal("The statement was: %s", stmt->sql),
+			errhint("This is a bug in dakera_shard; please report it with the statement."));
+}
+
+/* Run the statement through SPI, its rows to its callback; returns the rows it processed. */
+static uint64
+execute(const ScopedStatement *stmt, bool read_only)
+{
+	RowReceiver receiver;
+	SPIExecuteOptions options;
+	SPIPlanPtr	plan;
+	int			code;
+	uint64		processed;
+
+	if ((code = SPI_connect()) != SPI_OK_CONNECT)
+		report_spi_failure("connect to SPI for", code, stmt);
+	plan = SPI_prepare(stmt->sql, stmt->nargs, (Oid *) stmt->types);
+	if (plan == NULL)
+		report_spi_failure("prepare", SPI_result, stmt);
+	memset(&options, 0, sizeof(options));
+	options.read_only = read_only;
+	if (stmt->nargs > 0)
+	{
+		options.params = makeParamList(stmt->nargs);
+		for (int i = 0; i < stmt->nargs; i++)
+		{
+			ParamExternData *param = &options.params->params[i];
+
+			param->value = stmt->values[i];
+			param->isnull = stmt->nulls != NULL && stmt->nulls[i];
+			param->pflags = PARAM_FLAG_CONST;
+			param->ptype = stmt->types[i];
+		}
+	}
+	if (stmt->on_row != NULL)
+	{
+		/* DestTuplestore, as PL/pgSQL's RETURN QUERY: SPI sends the rows here and keeps none */
+		memset(&receiver, 0, sizeof(receiver));
+		receiver.pub.receiveSlot = receive_row;
+		receiver.pub.rStartup = receiver_startup;
+		receiver.pub.rShutdown = receiver_shutdown;
+		receiver.pub.rDestroy = receiver_shutdown;
+		receiver.pub.mydest = DestTuplestore;
+		receiver.stmt = stmt;
+		options.dest = &receiver.pub;
+	}
+	else
+		options.dest = None_Receiver;
+	if ((code = SPI_execute_plan_extended(plan, &options)) < 0)
+		report_spi_failure("run", code, stmt);
+	processed = SPI_processed;
+	if ((code = SPI_finish()) != SPI_OK_FINISH)
+		report_spi_failure("finish", code, stmt);
+	return processed;
+}
+
+/*
+ * Run one statement as user, security-restricted, with the settings pinned;
+ * restore the caller's user, security context and settings after it (an
+ * error is unwound by the (sub)transaction abort, which restores the same).
+ */
+static uint64
+execute_as(Oid user, const ScopedStatement *stmt, bool read_only)
+{
+	Oid			saved_user;
+	int			saved_sec_context;
+	int			nest_level;
+	uint64		processed;
+
+	GetUserIdAndSecContext(&saved_user, &saved_sec_context);
+	SetUserIdAndSecContext(user, saved_sec_context | SECURITY_RESTRICTED_OPERATION);
+	nest_level = NewGUCNestLevel();
+	ds_restrict_search_path();
 	for (int i = 0; i < (int) lengthof(pinned_settings); i++)
 		(void) set_config_option(pinned_settings[i][0], pinned_settings[i][1], PGC_USERSET, PGC_S_SESSION,
 								 GUC_ACTION_SAVE, true, 0, false);
+	processed = execute(stmt, read_only);
+	AtEOXact_GUC(false, nest_level);
+	SetUserIdAndSecContext(saved_user, saved_sec_context);
+	return processed;
 }
 
-void
-owner_scope_exit(OwnerScope *scope)
+/*
+ * Check the caller's right, then run one statement on relid as its owner
+ * (read-only when only reading).  Returns the rows it processed.
+ */
+uint64
+run_as_owner(Oid relid, TableRight right, const ScopedStatement *stmt)
 {
-	AtEOXact_GUC(false, scope->nest_level);
-	SetUserIdAndSecContext(scope->saved_user, scope->saved_sec_context);
+	check_table_right(relid, right);
+	return execute_as(ds_relation_owner(relid), stmt, right == TABLE_READ);
 }
 
+/*
+ * Run one statement on the extension's own tables as the caller, in the same
+ * restricted scope: the tables' GRANTs decide what the caller may do.
+ */
+uint64
+run_as_caller(const ScopedStatement *stmt)
+{
+	return execute_as(GetUserId(), stmt, false);
+}
+
+/* on_row: the first row, copied into FirstRow.cxt; later rows are ignored. */
+void
+keep_first_row(void *arg, TupleDesc desc, Datum *values, bool *nulls)
+{
+	FirstRow   *row = (FirstRow *) arg;
+	MemoryContext old;
+
+	if (row->found)
+		return;
+	Assert(desc->natts <= FIRST_ROW_MAX_COLUMNS);
+	old = MemoryContextSwitchTo(row->cxt);
+	for (int i = 0; i < desc->natts && i < FIRST_ROW_MAX_COLUMNS; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, i);
+
+		row->nulls[i] = nulls[i];
+		row->values[i] = nulls[i] ? (Datum) 0 : datumCopy(values[i], att->attbyval, att->attlen);
+	}
+	MemoryContextSwitchTo(old);
+	row->found = true;
+}
+
+/* on_row: every row into the tuplestore of a materialized SRF (arg: its ReturnSetInfo). */
+void
+put_row(void *arg, TupleDesc desc, Datum *values, bool *nulls)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) arg;
+
+	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+}
+
+/* The owner of a relation, from the syscache. */
 Oid
 ds_relation_owner(Oid relid)
 {
@@ -230,4 +472,35 @@ ds_relation_owner(Oid relid)
 	owner = ((Form_pg_class) GETSTRUCT(tuple))->relowner;
 	ReleaseSysCache(tuple);
 	return owner;
+}
+
+/*
+ * Arguments of the C entry points that are not STRICT: every argument that
+ * has no meaning as NULL is checked with ds_arg_required before it is read,
+ * and a table argument with ds_relation_arg, which also refuses an OID that
+ * names no relation (before anything looks up its name or schema).
+ */
+void
+ds_arg_required(FunctionCallInfo fcinfo, int n, const char *function, const char *argname)
+{
+	if (PG_ARGISNULL(n))
+		ereport(ERROR,
+				errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				errmsg("%s of %s must not be NULL", argname, function),
+				errhint("Only the arguments documented as optional may be NULL."));
+}
+
+Oid
+ds_relation_arg(FunctionCallInfo fcinfo, int n, const char *function, const char *argname)
+{
+	Oid			relid;
+
+	ds_arg_required(fcinfo, n, function, argname);
+	relid = PG_GETARG_OID(n);
+	if (!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(relid)))
+		ereport(ERROR,
+				errcode(ERRCODE_UNDEFINED_TABLE),
+				errmsg("relation with OID %u does not exist", relid),
+				errhint("Name an existing table; it may have been dropped."));
+	return relid;
 }

@@ -14,15 +14,16 @@
  * shard the postgres_fdw server and the remote table of the same name.
  * probe also reads the new foreign table once (the caller rolls it back).
  */
-#include "dakera_shard.h"
+#include "postgres.h"
+
+#include "compat.h"
 
 #include "catalog/namespace.h"
-#include "executor/spi.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 
-#include "owner_scope.h"
+#include "tables.h"
 
 static char *
 partition_ddl(Oid parent, const char *name, int32 shard, int32 modulus, const char *server)
@@ -41,18 +42,13 @@ partition_ddl(Oid parent, const char *name, int32 shard, int32 modulus, const ch
 					quote_literal_cstr(schema), quote_literal_cstr(name));
 }
 
+/* One statement as the parent's owner (owner_scope.c); the caller must own the parent. */
 static void
-run_as_owner(Oid parent, const char *sql, int expected)
+run_ddl(Oid parent, const char *sql)
 {
-	OwnerScope	scope;
+	ScopedStatement stmt = {.sql = sql};
 
-	owner_scope_enter(&scope, parent, TABLE_ALTER);
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	if (SPI_execute(sql, false, 0) != expected)
-		elog(ERROR, "could not run: %s", sql);
-	SPI_finish();
-	owner_scope_exit(&scope);
+	(void) run_as_owner(parent, TABLE_ALTER, &stmt);
 }
 
 /*
@@ -64,23 +60,33 @@ PG_FUNCTION_INFO_V1(create_shard_partition);
 Datum
 create_shard_partition(PG_FUNCTION_ARGS)
 {
-	Oid			parent = PG_GETARG_OID(0);
-	char	   *name = NameStr(*PG_GETARG_NAME(1));
-	int32		shard = PG_GETARG_INT32(2);
-	int32		modulus = PG_GETARG_INT32(3);
-	char	   *server = PG_ARGISNULL(4) ? NULL : NameStr(*PG_GETARG_NAME(4));
+	Oid			parent;
+	char	   *name;
+	int32		shard;
+	int32		modulus;
+	char	   *server;
 	Oid			partition;
+
+	/* only the server may be NULL (a local partition); the parent must exist before its names are read */
+	parent = ds_relation_arg(fcinfo, 0, "create_shard_partition", "parent");
+	ds_arg_required(fcinfo, 1, "create_shard_partition", "name");
+	ds_arg_required(fcinfo, 2, "create_shard_partition", "shard");
+	ds_arg_required(fcinfo, 3, "create_shard_partition", "modulus");
+	ds_arg_required(fcinfo, 5, "create_shard_partition", "probe");
+	name = NameStr(*PG_GETARG_NAME(1));
+	shard = PG_GETARG_INT32(2);
+	modulus = PG_GETARG_INT32(3);
+	server = PG_ARGISNULL(4) ? NULL : NameStr(*PG_GETARG_NAME(4));
 
 	if (shard < 0 || modulus < 0 || (modulus > 0 && shard >= modulus))
 		ereport(ERROR,
 				errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				errmsg("shard %d does not fit modulus %d", shard, modulus),
 				errhint("Use create_shard_partitions(), which computes both."));
-	run_as_owner(parent, partition_ddl(parent, name, shard, modulus, server), SPI_OK_UTILITY);
+	run_ddl(parent, partition_ddl(parent, name, shard, modulus, server));
 	partition = get_relname_relid(name, get_rel_namespace(parent));
 	if (server != NULL && PG_GETARG_BOOL(5))
-		run_as_owner(parent, psprintf("SELECT FROM %s LIMIT 1",
-									  quote_qualified_identifier(get_namespace_name(get_rel_namespace(parent)), name)),
-					 SPI_OK_SELECT);
+		run_ddl(parent, psprintf("SELECT FROM %s LIMIT 1",
+								 quote_qualified_identifier(get_namespace_name(get_rel_namespace(parent)), name)));
 	PG_RETURN_OID(partition);
 }

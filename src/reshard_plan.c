@@ -6,13 +6,16 @@
  * (reshard_plan_between); explicit rings come from the per-backend ring cache,
  * so planning against the same target twice builds its ring once.
  */
-#include "dakera_shard.h"
+#include "postgres.h"
 
-#include "core/reshard.h"
-#include "fmgr.h"
+#include "compat.h"
+
 #include "funcapi.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
+
+#include "core/reshard.h"
+#include "routing.h"
 
 /* A shape from SQL arguments, checked, with its ring when it uses one. */
 static Shape
@@ -87,7 +90,7 @@ reshard_plan_fractions(PG_FUNCTION_ARGS)
 	if (between)
 		from = shape_from_sql(PG_GETARG_TEXT_PP(1), PG_GETARG_INT32(0), PG_GETARG_INT32(2));
 	else
-		from = server_ring()->shape;
+		from = server_shape();
 	to = shape_from_sql(PG_GETARG_TEXT_PP(t + 1), PG_GETARG_INT32(t), PG_GETARG_INT32(t + 2));
 	check_plan_size(&from, &to);
 

@@ -2,7 +2,8 @@
  * ring_cache.c: consistent-hash rings of explicit shapes, built once per
  * backend and reused by every later call.
  *
- * Design: rings in TopMemoryContext, least recently used first out, within
+ * Design: rings in the memory context "dakera_shard ring cache" (a child of
+ * TopMemoryContext), least recently used first out, within
  * a budget of RING_CACHE_KEEP rings and RING_CACHE_BUDGET bytes.  A ring
  * used by the statement under way is never evicted: a query that routes
  * with K shapes builds each of its K rings once, not once per row (call
@@ -13,13 +14,17 @@
  * built again: the server's ring (shared or local) serves it.  The epoch,
  * bumped whenever a ring is freed, tells call sites to look again.
  */
-#include "dakera_shard.h"
+#include "postgres.h"
+
+#include "compat.h"
 
 #include "access/htup_details.h"
 #include "access/xact.h"
 #include "funcapi.h"
 #include "miscadmin.h"
 #include "utils/memutils.h"
+
+#include "routing.h"
 
 #define RING_CACHE_KEEP 8
 #define RING_CACHE_BUDGET ((Size) 256 * 1024 * 1024)
@@ -40,11 +45,22 @@ static int	ring_capacity = 0;
 static uint64 use_clock = 0;
 static uint64 ring_builds = 0;	/* rings this backend has built, for ring_cache() */
 uint64		ds_ring_cache_epoch = 1;
+static MemoryContext ring_cache_context = NULL;	/* "dakera_shard ring cache" */
+
+/* The cache's memory context (pg_backend_memory_contexts shows it), made at first use. */
+static MemoryContext
+cache_context(void)
+{
+	if (ring_cache_context == NULL)
+		ring_cache_context = AllocSetContextCreate(TopMemoryContext, "dakera_shard ring cache",
+												   ALLOCSET_SMALL_SIZES);
+	return ring_cache_context;
+}
 
 static Ring *
 build_local_ring(const Shape *shape, Size bytes)
 {
-	void	   *block = MemoryContextAllocHuge(TopMemoryContext, bytes);
+	void	   *block = MemoryContextAllocHuge(cache_context(), bytes);
 	Ring	   *ring = NULL;
 
 	PG_TRY();
@@ -53,7 +69,7 @@ build_local_ring(const Shape *shape, Size bytes)
 	}
 	PG_CATCH();
 	{
-		pfree(block);			/* TopMemoryContext: do not keep it on error */
+		pfree(block);			/* a long-lived context: do not keep it on error */
 		PG_RE_THROW();
 	}
 	PG_END_TRY();
@@ -129,7 +145,7 @@ ring_cache_get(uint32 num_shards, uint32 virtual_nodes, uint64 *ring_epoch)
 	{
 		ring_capacity = Max(RING_CACHE_KEEP, ring_capacity * 2);
 		rings = rings == NULL ?
-			MemoryContextAlloc(TopMemoryContext, sizeof(CachedRing) * ring_capacity) :
+			MemoryContextAlloc(cache_context(), sizeof(CachedRing) * ring_capacity) :
 			repalloc(rings, sizeof(CachedRing) * ring_capacity);
 	}
 	slot = &rings[ring_count];

@@ -9,133 +9,98 @@
  * calls record_shard_ring() after re-sharding).  The first routing call of a
  * backend compares it with the server's shape and raises an ERROR naming
  * both if they route differently; after that the check costs one pointer
- * test.  The table is found in the schema of the calling function, which is
- * the extension's.  A statement trigger on the table sends a relcache invalidation for
- * it, and our relcache callback drops the cached verdict (and the cached
- * plans) in every backend, so a new record is seen at the next transaction
- * everywhere, by prepared statements too.
+ * test.  The table is the extension's (extension_catalog.c).  A statement
+ * trigger on the table sends a relcache invalidation for it, and the
+ * extension catalog's relcache callback drops the cached verdict (and the
+ * cached plans) in every backend, so a new record is seen at the next
+ * transaction everywhere, by prepared statements too.  C code that needs the
+ * checked ring calls checked_server_ring(), never shard_for through SQL.
  */
-#include "dakera_shard.h"
+#include "postgres.h"
 
-#include "access/genam.h"
-#include "access/htup_details.h"
-#include "access/table.h"
-#include "catalog/namespace.h"
+#include "compat.h"
+
 #include "commands/dbcommands.h"
 #include "commands/trigger.h"
-#include "fmgr.h"
 #include "funcapi.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/inval.h"
-#include "utils/lsyscache.h"
 #include "utils/plancache.h"
 #include "utils/rel.h"
 #include "utils/timestamp.h"
 
-#define RECORD_TABLE "shard_ring_record"
-
-/* columns of shard_ring_record, as created by the install script */
-enum
-{
-	REC_SINGLETON = 0, REC_STRATEGY, REC_NUM_SHARDS, REC_VIRTUAL_NODES,
-	REC_RECORDED_AT, REC_RECORDED_BY, REC_NATTS
-};
+#include "extension.h"
+#include "routing.h"
 
 typedef struct RecordedShape
 {
+	bool		found;
 	Shape		shape;
 	char	   *strategy_text;	/* as stored, for messages */
 	TimestampTz recorded_at;
 } RecordedShape;
 
 const ServerRing *ds_checked_ring = NULL;
-static Oid	record_relid = InvalidOid;
-static bool callback_registered = false;
 
 /*
- * The record changed (or every relcache entry was dropped): check again at
- * the next call, and drop this backend's cached plans, since a plan may hold
- * shard_for(text) of a constant folded under the old verdict (a prepared
- * statement, a PL/pgSQL plan); replanned, it calls shard_for again.
+ * The record may have changed (extension_catalog.c's relcache callback): check
+ * again at the next call, and drop this backend's cached plans, since a plan
+ * may hold shard_for(text) of a constant folded under the old verdict (a
+ * prepared statement, a PL/pgSQL plan); replanned, it calls shard_for again.
  */
+void
+forget_checked_ring(void)
+{
+	if (ds_checked_ring != NULL)
+		ResetPlanCache();
+	ds_checked_ring = NULL;
+}
+
+/* The one row of shard_ring_record, checked. */
 static void
-record_changed(Datum arg, Oid relid)
+recorded_row(void *arg, Datum *values, bool *nulls)
 {
-	if (relid == InvalidOid || relid == record_relid)
-	{
-		if (ds_checked_ring != NULL)
-			ResetPlanCache();
-		ds_checked_ring = NULL;
-		record_relid = InvalidOid;
-	}
+	RecordedShape *rec = (RecordedShape *) arg;
+	int			strategy;
+
+	if (rec->found)
+		return;
+	rec->strategy_text = TextDatumGetCString(values[Anum_shard_ring_record_strategy - 1]);
+	strategy = strategy_from_name(rec->strategy_text, strlen(rec->strategy_text));
+	if (strategy < 0 || nulls[Anum_shard_ring_record_num_shards - 1] ||
+		nulls[Anum_shard_ring_record_virtual_nodes - 1] ||
+		shape_check(strategy, DatumGetInt32(values[Anum_shard_ring_record_num_shards - 1]),
+					DatumGetInt32(values[Anum_shard_ring_record_virtual_nodes - 1])) != SHAPE_OK)
+		ereport(ERROR,
+				errcode(ERRCODE_DATA_CORRUPTED),
+				errmsg("the ring shape recorded in %s is not valid", extension_table_name(SHARD_RING_RECORD)),
+				errhint("Record the server's shape with SELECT record_shard_ring()."));
+	rec->shape.strategy = (Strategy) strategy;
+	rec->shape.num_shards = DatumGetInt32(values[Anum_shard_ring_record_num_shards - 1]);
+	rec->shape.virtual_nodes = DatumGetInt32(values[Anum_shard_ring_record_virtual_nodes - 1]);
+	rec->recorded_at = nulls[Anum_shard_ring_record_recorded_at - 1] ? 0 :
+		DatumGetTimestampTz(values[Anum_shard_ring_record_recorded_at - 1]);
+	rec->found = true;
 }
 
-/* The record table lives in the extension's schema, as does the caller. */
-static Oid
-find_record_table(Oid caller_fn)
-{
-	return get_relname_relid(RECORD_TABLE, get_func_namespace(caller_fn));
-}
-
-/* Read the record with a heap scan under a fresh catalog snapshot; false if none. */
+/* Read the record under a fresh catalog snapshot; false if none. */
 static bool
-read_recorded_shape(Oid caller_fn, RecordedShape *rec)
+read_recorded_shape(RecordedShape *rec)
 {
-	Relation	rel;
-	SysScanDesc scan;
-	HeapTuple	tuple;
-	bool		found = false;
-
-	if (!callback_registered)
-	{
-		CacheRegisterRelcacheCallback(record_changed, (Datum) 0);
-		callback_registered = true;
-	}
-	if (!OidIsValid(record_relid))
-		record_relid = find_record_table(caller_fn);
-	if (!OidIsValid(record_relid))
-		return false;
-
-	rel = table_open(record_relid, AccessShareLock);
-	if (RelationGetDescr(rel)->natts != REC_NATTS)
-		elog(ERROR, "table %s has %d columns, expected %d",
-			 RECORD_TABLE, RelationGetDescr(rel)->natts, REC_NATTS);
-	scan = systable_beginscan(rel, InvalidOid, false, NULL, 0, NULL);
-	if (HeapTupleIsValid(tuple = systable_getnext(scan)))
-	{
-		Datum		values[REC_NATTS];
-		bool		nulls[REC_NATTS];
-		int			strategy;
-
-		heap_deform_tuple(tuple, RelationGetDescr(rel), values, nulls);
-		rec->strategy_text = TextDatumGetCString(values[REC_STRATEGY]);
-		strategy = strategy_from_name(rec->strategy_text, strlen(rec->strategy_text));
-		if (strategy < 0 || nulls[REC_NUM_SHARDS] || nulls[REC_VIRTUAL_NODES] ||
-			shape_check(strategy, DatumGetInt32(values[REC_NUM_SHARDS]),
-						DatumGetInt32(values[REC_VIRTUAL_NODES])) != SHAPE_OK)
-			ereport(ERROR,
-					errcode(ERRCODE_DATA_CORRUPTED),
-					errmsg("the ring shape recorded in %s is not valid", RECORD_TABLE),
-					errhint("Record the server's shape with SELECT record_shard_ring()."));
-		rec->shape.strategy = (Strategy) strategy;
-		rec->shape.num_shards = DatumGetInt32(values[REC_NUM_SHARDS]);
-		rec->shape.virtual_nodes = DatumGetInt32(values[REC_VIRTUAL_NODES]);
-		rec->recorded_at = nulls[REC_RECORDED_AT] ? 0 : DatumGetTimestampTz(values[REC_RECORDED_AT]);
-		found = true;
-	}
-	systable_endscan(scan);
-	table_close(rel, AccessShareLock);
-	return found;
+	memset(rec, 0, sizeof(RecordedShape));
+	(void) scan_extension_table(SHARD_RING_RECORD, NULL, recorded_row, rec);
+	return rec->found;
 }
 
+/* The server's ring once it routes as the recorded shape, or the error that says why not. */
 const ServerRing *
-check_recorded_ring(Oid caller_fn)
+check_recorded_ring(void)
 {
 	const ServerRing *ring = server_ring();
 	RecordedShape rec;
 
-	if (!read_recorded_shape(caller_fn, &rec))
+	if (!read_recorded_shape(&rec))
 		ereport(ERROR,
 				errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				errmsg("no ring shape is recorded in database \"%s\"",
@@ -180,7 +145,7 @@ shard_ring(PG_FUNCTION_ARGS)
 {
 	const ServerRing *ring = server_ring();
 	RecordedShape rec;
-	bool		recorded = read_recorded_shape(fcinfo->flinfo->fn_oid, &rec);
+	bool		recorded = read_recorded_shape(&rec);
 	TupleDesc	tupdesc;
 	Datum		values[12];
 	bool		nulls[12] = {0};

@@ -10,12 +10,15 @@
  * they nearly always are) a row costs one flag and one epoch test more than
  * shard_for(text).
  */
-#include "dakera_shard.h"
+#include "postgres.h"
 
-#include "fmgr.h"
+#include "compat.h"
+
 #include "nodes/primnodes.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
+
+#include "routing.h"
 
 /*
  * Hash of the key in argument 0.  PG_GETARG_TEXT_PP without its function
@@ -36,7 +39,7 @@ PG_FUNCTION_INFO_V1(shard_for_server);
 Datum
 shard_for_server(PG_FUNCTION_ARGS)
 {
-	const ServerRing *ring = checked_server_ring(fcinfo);
+	const ServerRing *ring = checked_server_ring();
 
 	PG_RETURN_INT32((int32) shape_route(&ring->shape, ring->ring, key_arg_hash(fcinfo)));
 }

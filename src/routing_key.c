@@ -16,9 +16,12 @@
  * (owner_scope.c).  Relations are not opened: catalog lookups take no lock
  * that could wait behind another session's DDL.
  */
-#include "dakera_shard.h"
+#include "postgres.h"
+
+#include "compat.h"
 
 #include "access/genam.h"
+#include "access/hash.h"
 #include "access/htup_details.h"
 #include "access/stratnum.h"
 #include "access/table.h"
@@ -40,67 +43,86 @@
 #include "utils/rel.h"
 #include "utils/syscache.h"
 
-#include "hash_partitions.h"
-#include "routing_key.h"
+#include "extension.h"
+#include "routing.h"
+#include "tables.h"
 
 /* shard_for(key, num_shards, strategy, virtual_nodes) */
 #define EXPLICIT_ARGS 4
 
-/* The schema the extension is installed in (extnamespace of pg_extension). */
-Oid
-extension_schema(void)
+/*
+ * The C symbol of funcid when it is one of this extension's C functions (a
+ * member of the extension, by pg_depend), else NULL: the one test of "ours"
+ * for shard_for in a key or a generated column and for the extended hash
+ * function of a HASH partition key's operator class.
+ */
+static char *
+our_c_symbol(Oid funcid)
 {
-	Relation	rel = table_open(ExtensionRelationId, AccessShareLock);
-	ScanKeyData key;
-	SysScanDesc scan;
+	Oid			extension = extension_oid(true);
 	HeapTuple	tuple;
-	Oid			result = InvalidOid;
-
-	ScanKeyInit(&key, Anum_pg_extension_extname, BTEqualStrategyNumber, F_NAMEEQ,
-				CStringGetDatum("dakera_shard"));
-	scan = systable_beginscan(rel, ExtensionNameIndexId, true, NULL, 1, &key);
-	if (HeapTupleIsValid(tuple = systable_getnext(scan)))
-		result = ((Form_pg_extension) GETSTRUCT(tuple))->extnamespace;
-	systable_endscan(scan);
-	table_close(rel, AccessShareLock);
-	if (!OidIsValid(result))
-		ereport(ERROR,
-				errcode(ERRCODE_UNDEFINED_OBJECT),
-				errmsg("extension \"dakera_shard\" is not installed in this database"),
-				errhint("Run CREATE EXTENSION dakera_shard."));
-	return result;
-}
-
-/* Which of our routing functions funcid is: a member of this extension, by C symbol. */
-static RouteFunction
-route_function(Oid funcid)
-{
-	Oid			extension = get_extension_oid("dakera_shard", true);
-	HeapTuple	tuple;
-	RouteFunction result = ROUTE_NONE;
+	char	   *symbol = NULL;
 	bool		isnull;
 	Datum		src;
 
-	if (!OidIsValid(extension) || getExtensionOfObject(ProcedureRelationId, funcid) != extension)
-		return ROUTE_NONE;
+	if (!OidIsValid(funcid) || !OidIsValid(extension) ||
+		getExtensionOfObject(ProcedureRelationId, funcid) != extension)
+		return NULL;
 	tuple = SearchSysCache1(PROCOID, ObjectIdGetDatum(funcid));
 	if (!HeapTupleIsValid(tuple))
-		return ROUTE_NONE;
+		return NULL;
 	if (((Form_pg_proc) GETSTRUCT(tuple))->prolang == ClanguageId)
 	{
 		src = SysCacheGetAttr(PROCOID, tuple, Anum_pg_proc_prosrc, &isnull);
 		if (!isnull)
-		{
-			char	   *symbol = TextDatumGetCString(src);
-
-			if (strcmp(symbol, "shard_for_server") == 0)
-				result = ROUTE_SERVER;
-			else if (strcmp(symbol, "shard_for_explicit") == 0)
-				result = ROUTE_EXPLICIT;
-		}
+			symbol = TextDatumGetCString(src);
 	}
 	ReleaseSysCache(tuple);
-	return result;
+	return symbol;
+}
+
+/* Which of our routing functions funcid is. */
+static RouteFunction
+route_function(Oid funcid)
+{
+	char	   *symbol = our_c_symbol(funcid);
+
+	if (symbol == NULL)
+		return ROUTE_NONE;
+	if (strcmp(symbol, "shard_for_server") == 0)
+		return ROUTE_SERVER;
+	if (strcmp(symbol, "shard_for_explicit") == 0)
+		return ROUTE_EXPLICIT;
+	return ROUTE_NONE;
+}
+
+/* Is opclass one whose partitions are shards (its extended hash support function is ours)? */
+static bool
+is_shard_hash_opclass(Oid opclass)
+{
+	Oid			family = get_opclass_family(opclass);
+	Oid			input = get_opclass_input_type(opclass);
+	char	   *symbol;
+
+	if (!OidIsValid(family) || !OidIsValid(input))
+		return false;
+	symbol = our_c_symbol(get_opfamily_proc(family, input, input, HASHEXTENDED_PROC));
+	return symbol != NULL && (strcmp(symbol, "shard_hash_text_extended") == 0 ||
+							  strcmp(symbol, "shard_hash_uuid_extended") == 0);
+}
+
+/* key routes column attnum by the server's ring (shard_for(key), or HASH (key shard_ops)). */
+static void
+server_routing(RoutingKey *key, AttrNumber attnum)
+{
+	Shape		server = server_shape();
+
+	key->function = ROUTE_SERVER;
+	key->key_attnum = attnum;
+	key->num_shards = (int32) server.num_shards;
+	key->virtual_nodes = (int32) server.virtual_nodes;
+	key->strategy = server.strategy;
+	key->strategy_name = pstrdup(strategy_name(server.strategy));
 }
 
 /*
@@ -289,7 +311,7 @@ bool
 recognise_routing(Node *expr, RoutingKey *key)
 {
 	FuncExpr   *call;
-	Shape		server;
+	AttrNumber	attnum;
 
 	memset(key, 0, sizeof(RoutingKey));
 	if (expr == NULL || !IsA(expr, FuncExpr))
@@ -303,60 +325,96 @@ recognise_routing(Node *expr, RoutingKey *key)
 		return explicit_routing(call, key);
 	if (list_length(call->args) != 1)
 		return false;
-	key->key_attnum = key_column(named_argument_value(linitial(call->args)));
-	if (key->key_attnum == InvalidAttrNumber)
+	attnum = key_column(named_argument_value(linitial(call->args)));
+	if (attnum == InvalidAttrNumber)
 		return false;
-	server = server_ring()->shape;
-	key->num_shards = (int32) server.num_shards;
-	key->virtual_nodes = (int32) server.virtual_nodes;
-	key->strategy = server.strategy;
-	key->strategy_name = pstrdup(strategy_name(server.strategy));
+	server_routing(key, attnum);
 	return true;
 }
 
-/* The stored expression of a LIST partition key of one expression, or NULL. */
-static Node *
-partition_key_expression(Oid relid, char *strategy)
+/*
+ * A partition key as pg_partitioned_table stores it: its strategy, and
+ * either its one expression (LIST (shard_for(...))) or its one column and
+ * that column's operator class (HASH (key shard_ops)).
+ */
+typedef struct PartitionKeyEntry
+{
+	char		strategy;
+	Node	   *expr;
+	AttrNumber	attnum;
+	Oid			opclass;
+} PartitionKeyEntry;
+
+static bool
+read_partition_key(Oid relid, PartitionKeyEntry *entry)
 {
 	HeapTuple	tuple = SearchSysCache1(PARTRELID, ObjectIdGetDatum(relid));
 	Form_pg_partitioned_table form;
-	Node	   *expr = NULL;
 	bool		isnull;
-	Datum		exprs;
+	Datum		datum;
 
+	memset(entry, 0, sizeof(PartitionKeyEntry));
 	if (!HeapTupleIsValid(tuple))
-		return NULL;
+		return false;
 	form = (Form_pg_partitioned_table) GETSTRUCT(tuple);
-	*strategy = form->partstrat;
+	entry->strategy = form->partstrat;
 	if (form->partnatts == 1 && form->partattrs.values[0] == 0)
 	{
-		exprs = SysCacheGetAttr(PARTRELID, tuple, Anum_pg_partitioned_table_partexprs, &isnull);
+		datum = SysCacheGetAttr(PARTRELID, tuple, Anum_pg_partitioned_table_partexprs, &isnull);
 		if (!isnull)
 		{
-			List	   *list = (List *) stringToNode(TextDatumGetCString(exprs));
+			List	   *list = (List *) stringToNode(TextDatumGetCString(datum));
 
 			if (list_length(list) == 1)
-				expr = (Node *) linitial(list);
+				entry->expr = (Node *) linitial(list);
+		}
+	}
+	else if (form->partnatts == 1)
+	{
+		datum = SysCacheGetAttr(PARTRELID, tuple, Anum_pg_partitioned_table_partclass, &isnull);
+		if (!isnull)
+		{
+			entry->attnum = form->partattrs.values[0];
+			entry->opclass = ((oidvector *) DatumGetPointer(datum))->values[0];
 		}
 	}
 	ReleaseSysCache(tuple);
-	return expr;
+	return true;
 }
 
-/* The routing of a table's partition key (LIST by shard_for); false if it has none. */
+/*
+ * The routing of a table's partition key: LIST (shard_for(...)) or HASH
+ * (column shard_ops), the server's ring on that column; false if it has
+ * neither.
+ */
 bool
 partition_routing(Oid relid, RoutingKey *key)
 {
-	char		strategy = 0;
-	Node	   *expr;
+	PartitionKeyEntry entry;
 
-	if (hash_partition_routing(relid, key))
-		return true;			/* PARTITION BY HASH (id shard_ops) */
-	expr = partition_key_expression(relid, &strategy);
-	if (expr == NULL || strategy != PARTITION_STRATEGY_LIST || !recognise_routing(expr, key))
+	memset(key, 0, sizeof(RoutingKey));
+	if (!read_partition_key(relid, &entry))
+		return false;
+	if (entry.strategy == PARTITION_STRATEGY_HASH && entry.attnum > 0 &&
+		is_shard_hash_opclass(entry.opclass))
+	{
+		server_routing(key, entry.attnum);
+		return true;
+	}
+	if (entry.strategy != PARTITION_STRATEGY_LIST || !recognise_routing(entry.expr, key))
 		return false;
 	key->shard_attnum = InvalidAttrNumber;
 	return true;
+}
+
+/* The routing of a table PARTITION BY HASH (column shard_ops); false for any other key. */
+bool
+hash_partition_routing(Oid relid, RoutingKey *key)
+{
+	PartitionKeyEntry entry;
+
+	return read_partition_key(relid, &entry) && entry.strategy == PARTITION_STRATEGY_HASH &&
+		partition_routing(relid, key);
 }
 
 /* The stored generation expression of a column, or NULL when it is not a stored generated column. */

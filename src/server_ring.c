@@ -12,13 +12,17 @@
  * same settings in its own memory at its first routing call, and keeps it
  * for the life of the session.
  */
-#include "dakera_shard.h"
+#include "postgres.h"
+
+#include "compat.h"
 
 #include "miscadmin.h"
 #include "portability/instr_time.h"
 #include "storage/lwlock.h"
 #include "storage/shmem.h"
 #include "utils/memutils.h"
+
+#include "routing.h"
 
 /* What shared memory holds: the description, then the ring's flat block. */
 typedef struct SharedRing
@@ -30,6 +34,8 @@ typedef struct SharedRing
 static SharedRing *shared_ring = NULL;
 static ServerRing local_ring;
 static const ServerRing *the_ring = NULL;
+static Shape local_shape;		/* without preload: the shape fixed at first use */
+static bool local_shape_fixed = false;
 
 /* Bytes of the shape's ring block (0 without a ring), with a clear error if it cannot be sized. */
 Size
@@ -142,12 +148,36 @@ server_ring(void)
 	if (shared_ring != NULL)
 		return the_ring = &shared_ring->info;
 
-	check_shape_settings();
-	shape = settings_shape();
-	block = MemoryContextAllocHuge(TopMemoryContext, Max(ring_block_size(&shape), 1));
+	shape = server_shape();
+	/* a context of its own, so that pg_backend_memory_contexts shows the ring */
+	block = MemoryContextAllocHuge(AllocSetContextCreate(TopMemoryContext, "dakera_shard server ring",
+														 ALLOCSET_SMALL_SIZES),
+								   Max(ring_block_size(&shape), 1));
 	build_ring(&local_ring, &shape, block);
 	local_ring.shared = false;
 	return the_ring = &local_ring;
+}
+
+/*
+ * The server's shape, without building its ring: the ring's when there is
+ * one (shared, or built by this backend), else the settings', checked and
+ * fixed for the session at the first call, as server_ring() builds them.  For whatever needs only the shard
+ * count or the strategy (listing, placement).
+ */
+Shape
+server_shape(void)
+{
+	const ServerRing *ring = server_ring_if_built();
+
+	if (ring != NULL)
+		return ring->shape;
+	if (!local_shape_fixed)
+	{
+		check_shape_settings();
+		local_shape = settings_shape();	/* this backend's shape from now on, as its ring's */
+		local_shape_fixed = true;
+	}
+	return local_shape;
 }
 
 /* The server's ring if it exists already (never builds, never fails). */

@@ -15,12 +15,17 @@
  * ERROR: at server start (the server refuses to start) or, when loaded on
  * demand, at the first routing call.
  */
-#include "dakera_shard.h"
+#include "postgres.h"
+
+#include "compat.h"
 
 #include <ctype.h>
 
 #include "utils/guc.h"
 #include "utils/memutils.h"
+
+#include "placement.h"
+#include "routing.h"
 
 int			ds_strategy_setting = STRATEGY_CONSISTENT_HASH;
 int			ds_num_shards_setting = 4;

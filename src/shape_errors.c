@@ -5,10 +5,14 @@
  * virtual_nodes) and to the dakera_shard.* settings; only the words that name
  * the offending value differ, so that the user knows what to change.
  */
-#include "dakera_shard.h"
+#include "postgres.h"
+
+#include "compat.h"
 
 #include "lib/stringinfo.h"
 #include "utils/builtins.h"
+
+#include "routing.h"
 
 static void
 report_out_of_range(const char *name, int64 value, int max)

@@ -13,12 +13,16 @@
  * sorted order) would read the input in random order, one cache miss a key,
  * and construct_array also copies every short-header key to a fresh palloc.
  */
-#include "dakera_shard.h"
+#include "postgres.h"
+
+#include "compat.h"
 
 #include "access/tupmacs.h"
 #include "catalog/pg_type.h"
 #include "funcapi.h"
 #include "utils/array.h"
+
+#include "routing.h"
 
 /* The keys of one shard, as they are written into its array. */
 typedef struct ShardOutput
@@ -204,7 +208,7 @@ Datum
 shard_batch(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	const ServerRing *ring = checked_server_ring(fcinfo);
+	const ServerRing *ring = checked_server_ring();
 	ArrayType  *array = PG_GETARG_ARRAYTYPE_P(0);
 	int			nkeys;
 	uint32	   *shards,

@@ -30,13 +30,16 @@
  * uuid keys route as their canonical text (lower case, hyphenated, what
  * uuid::text gives), which is what the engine receives.
  */
-#include "dakera_shard.h"
+#include "postgres.h"
+
+#include "compat.h"
 
 #include "catalog/pg_collation.h"
 #include "common/hashfn.h"
-#include "fmgr.h"
 #include "utils/lsyscache.h"
 #include "utils/uuid.h"
+
+#include "routing.h"
 
 /* What hash_combine64(0, h) adds to h; see the design note. */
 #define PARTITION_COMBINE_OFFSET UINT64CONST(0x49a0f4dd15e5a8e3)
@@ -85,7 +88,7 @@ check_collation(Oid collid)
 static inline uint32
 server_shard(FunctionCallInfo fcinfo, const char *data, size_t len)
 {
-	const ServerRing *ring = checked_server_ring(fcinfo);
+	const ServerRing *ring = checked_server_ring();
 
 	return shape_route(&ring->shape, ring->ring, text_key_hash(data, len));
 }

@@ -11,27 +11,22 @@
  * healthy node, so a shard whose primary is down is served by a replica.
  * Placement never changes a key's shard.
  */
-#include "dakera_shard.h"
+#include "postgres.h"
 
-#include "access/heapam.h"
-#include "access/htup_details.h"
-#include "access/table.h"
-#include "access/tableam.h"
-#include "catalog/namespace.h"
+#include "compat.h"
+
 #include "catalog/pg_type.h"
-#include "executor/spi.h"
 #include "funcapi.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
-#include "utils/rel.h"
 #include "utils/snapmgr.h"
 
-#define PLACEMENT_TABLE "shard_placement"
-/* its columns (sql/install/storage.sql) */
-#define PLACEMENT_SHARD_ID 1
-#define PLACEMENT_NODE_IDS 2
+#include "extension.h"
+#include "placement.h"
+#include "routing.h"
+#include "tables.h"
 
 typedef struct Registration
 {
@@ -42,6 +37,7 @@ typedef struct Registration
 typedef struct Registrations
 {
 	int			count;
+	int			capacity;
 	Registration *items;		/* sorted by shard */
 } Registrations;
 
@@ -62,42 +58,30 @@ compare_registrations(const void *a, const void *b)
 	return x < y ? -1 : (x > y ? 1 : 0);
 }
 
-static Oid
-placement_table(Oid caller_fn)
+/* One row of shard_placement. */
+static void
+add_registration(void *arg, Datum *values, bool *nulls)
 {
-	Oid			relid = get_relname_relid(PLACEMENT_TABLE, get_func_namespace(caller_fn));
+	Registrations *regs = (Registrations *) arg;
 
-	if (!OidIsValid(relid))
-		elog(ERROR, "table %s of extension dakera_shard is missing", PLACEMENT_TABLE);
-	return relid;
+	if (regs->count == regs->capacity)
+		regs->items = repalloc(regs->items, sizeof(Registration) * (regs->capacity *= 2));
+	regs->items[regs->count].shard = (uint32) DatumGetInt32(values[Anum_shard_placement_shard_id - 1]);
+	regs->items[regs->count].node_ids = DatumGetArrayTypePCopy(values[Anum_shard_placement_node_ids - 1]);
+	regs->count++;
 }
 
 /* Every registration, read with the statement's snapshot. */
 static Registrations *
-read_registrations(Oid caller_fn)
+read_registrations(void)
 {
 	Registrations *regs = palloc0(sizeof(Registrations));
-	Relation	rel = table_open(placement_table(caller_fn), AccessShareLock);
 	Snapshot	snapshot = ActiveSnapshotSet() ? GetActiveSnapshot() : GetTransactionSnapshot();
-	TableScanDesc scan = table_beginscan(rel, snapshot, 0, NULL);
-	HeapTuple	tuple;
-	int			capacity = 16;
 
-	regs->items = palloc(sizeof(Registration) * capacity);
-	while ((tuple = heap_getnext(scan, ForwardScanDirection)) != NULL)
-	{
-		bool		isnull;
-		Datum		shard = heap_getattr(tuple, PLACEMENT_SHARD_ID, RelationGetDescr(rel), &isnull);
-		Datum		nodes = heap_getattr(tuple, PLACEMENT_NODE_IDS, RelationGetDescr(rel), &isnull);
-
-		if (regs->count == capacity)
-			regs->items = repalloc(regs->items, sizeof(Registration) * (capacity *= 2));
-		regs->items[regs->count].shard = (uint32) DatumGetInt32(shard);
-		regs->items[regs->count].node_ids = DatumGetArrayTypePCopy(nodes);
-		regs->count++;
-	}
-	table_endscan(scan);
-	table_close(rel, AccessShareLock);
+	regs->capacity = 16;
+	regs->items = palloc(sizeof(Registration) * regs->capacity);
+	if (!scan_extension_table(SHARD_PLACEMENT, snapshot, add_registration, regs))
+		(void) extension_table(SHARD_PLACEMENT, false);	/* the error that says it is missing */
 	qsort(regs->items, regs->count, sizeof(Registration), compare_registrations);
 	return regs;
 }
@@ -209,8 +193,8 @@ placement_map(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	int32		num_shards = PG_ARGISNULL(0) ?
-		(int32) server_ring()->shape.num_shards : PG_GETARG_INT32(0);
-	Registrations *regs = read_registrations(fcinfo->flinfo->fn_oid);
+		(int32) server_shape().num_shards : PG_GETARG_INT32(0);
+	Registrations *regs = read_registrations();
 	HealthSnapshot *health = node_health_snapshot();
 	MemoryContext per_shard = AllocSetContextCreate(CurrentMemoryContext, "placement_map",
 													ALLOCSET_SMALL_SIZES);
@@ -276,7 +260,7 @@ cached_registrations(FunctionCallInfo fcinfo)
 		return cache->regs;
 	MemoryContextReset(cache->cxt);
 	old = MemoryContextSwitchTo(cache->cxt);
-	cache->regs = read_registrations(fcinfo->flinfo->fn_oid);
+	cache->regs = read_registrations();
 	MemoryContextSwitchTo(old);
 	cache->completion = snapshot->snapXactCompletionCount;
 	cache->curcid = snapshot->curcid;
@@ -290,7 +274,7 @@ Datum
 shard_assignment(PG_FUNCTION_ARGS)
 {
 	text	   *key = PG_GETARG_TEXT_PP(0);
-	const ServerRing *ring = checked_server_ring(fcinfo);
+	const ServerRing *ring = checked_server_ring();
 	uint32		shard = shape_route(&ring->shape, ring->ring,
 									text_key_hash(VARDATA_ANY(key), VARSIZE_ANY_EXHDR(key)));
 	Registrations *regs = cached_registrations(fcinfo);
@@ -418,7 +402,7 @@ local_node(PG_FUNCTION_ARGS)
 static void
 check_shard_in_ring(int32 shard)
 {
-	uint32		num_shards = server_ring()->shape.num_shards;
+	uint32		num_shards = server_shape().num_shards;
 
 	if (shard < 0 || (uint32) shard >= num_shards)
 		ereport(ERROR,
@@ -429,28 +413,22 @@ check_shard_in_ring(int32 shard)
 }
 
 /*
- * Run one statement on shard_placement of this extension through SPI, with
- * search_path pinned to pg_catalog, pg_temp so that nothing the caller's
- * search_path holds can stand in for the functions and operators it names.
+ * Run one statement on shard_placement ("%s" in format) as the caller, whose
+ * GRANTs decide whether they may, with search_path pinned so that nothing
+ * the caller's search_path holds can stand in for the functions and
+ * operators it names (owner_scope.c).
  */
 static uint64
-execute_on_placement(Oid caller_fn, const char *format, int nargs, Oid *types, Datum *values)
+execute_on_placement(const char *format, int nargs, Oid *types, Datum *values)
 {
-	Oid			nsp = get_func_namespace(caller_fn);
-	char	   *table = quote_qualified_identifier(get_namespace_name(nsp), PLACEMENT_TABLE);
-	int			nest_level = NewGUCNestLevel();
-	uint64		processed;
+	ScopedStatement stmt = {0};
 
-	(void) set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET, PGC_S_SESSION,
-							 GUC_ACTION_SAVE, true, 0, false);
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	if (SPI_execute_with_args(psprintf(format, table), nargs, types, values, NULL, false, 0) < 0)
-		elog(ERROR, "could not update %s", table);
-	processed = SPI_processed;
-	SPI_finish();
-	AtEOXact_GUC(true, nest_level);
-	return processed;
+	stmt.sql = psprintf(format, quote_qualified_identifier(get_namespace_name(extension_schema()),
+														   extension_table_name(SHARD_PLACEMENT)));
+	stmt.nargs = nargs;
+	stmt.types = types;
+	stmt.values = values;
+	return run_as_caller(&stmt);
 }
 
 /* register_shard_nodes(shard_id int, node_ids text[]): an explicit placement. */
@@ -475,8 +453,7 @@ register_shard_nodes(PG_FUNCTION_ARGS)
 	(void) checked_node_array(nodes, "node_ids", NODE_ARRAY_MAX, &count);
 	values[0] = Int32GetDatum(shard);
 	values[1] = PointerGetDatum(nodes);
-	execute_on_placement(fcinfo->flinfo->fn_oid,
-						 "INSERT INTO %s AS p (shard_id, node_ids) VALUES ($1, $2) "
+	execute_on_placement("INSERT INTO %s AS p (shard_id, node_ids) VALUES ($1, $2) "
 						 "ON CONFLICT (shard_id) DO UPDATE SET node_ids = excluded.node_ids, "
 						 "registered_at = pg_catalog.now(), registered_by = CURRENT_USER",
 						 2, types, values);
@@ -491,8 +468,7 @@ unregister_shard_nodes(PG_FUNCTION_ARGS)
 	Oid			types[1] = {INT4OID};
 	Datum		values[1] = {PG_GETARG_DATUM(0)};
 
-	PG_RETURN_BOOL(execute_on_placement(fcinfo->flinfo->fn_oid,
-										"DELETE FROM %s WHERE shard_id OPERATOR(pg_catalog.=) $1",
+	PG_RETURN_BOOL(execute_on_placement("DELETE FROM %s WHERE shard_id OPERATOR(pg_catalog.=) $1",
 										1, types, values) > 0);
 }
 
@@ -510,8 +486,8 @@ rebalance_plan(PG_FUNCTION_ARGS)
 	int			num_names;
 	char	  **names = checked_node_array(PG_GETARG_ARRAYTYPE_P(0), "nodes", MAX_NODES, &num_names);
 	int32		replication_factor = PG_GETARG_INT32(1);
-	uint32		num_shards = server_ring()->shape.num_shards;
-	Registrations *regs = read_registrations(fcinfo->flinfo->fn_oid);
+	uint32		num_shards = server_shape().num_shards;
+	Registrations *regs = read_registrations();
 	Datum	   *now_nodes = palloc(sizeof(Datum) * num_shards);
 	Datum	   *planned_nodes = palloc(sizeof(Datum) * num_shards);
 	bool	   *primary_moves = palloc(sizeof(bool) * num_shards);

@@ -6,12 +6,18 @@
  * or attaches to both under AddinShmemInitLock.  Installed only when the
  * library is preloaded.
  */
-#include "dakera_shard.h"
+#include "postgres.h"
+
+#include "compat.h"
 
 #include "miscadmin.h"
 #include "storage/ipc.h"
 #include "storage/lwlock.h"
 #include "storage/shmem.h"
+
+#include "extension.h"
+#include "placement.h"
+#include "routing.h"
 
 static shmem_request_hook_type prev_shmem_request_hook = NULL;
 static shmem_startup_hook_type prev_shmem_startup_hook = NULL;

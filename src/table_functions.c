@@ -9,30 +9,37 @@
  * owner under a security-restricted operation (owner_scope.c), after the
  * caller's right to read (or, to move rows, to own) the table is checked.
  */
-#include "dakera_shard.h"
+#include "postgres.h"
+
+#include "compat.h"
 
 #include "access/genam.h"
 #include "access/htup_details.h"
 #include "access/relation.h"
 #include "access/table.h"
+#include "access/xact.h"
+#include "catalog/namespace.h"
 #include "catalog/pg_attrdef.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_inherits.h"
 #include "catalog/pg_partitioned_table.h"
 #include "catalog/pg_type.h"
-#include "executor/spi.h"
 #include "funcapi.h"
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
+#include "storage/lmgr.h"
+#include "utils/acl.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/datum.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
+#include "utils/resowner.h"
 
-#include "hash_partitions.h"
-#include "owner_scope.h"
-#include "table_route.h"
+#include "hashops.h"
+#include "reshard.h"
+#include "routing.h"
+#include "tables.h"
 
 static char *
 name_arg(FunctionCallInfo fcinfo, int n)
@@ -104,13 +111,23 @@ put_routed(ReturnSetInfo *rsinfo, Oid relid, const char *column, const RoutingKe
 	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 }
 
+/*
+ * Tables that routed_tables lists: not partitions (their parent is listed),
+ * and not other sessions' temporary tables, which nobody but their session
+ * can read (as shard_overview leaves them out, so does sharded_tables, so
+ * that every table it lists can be passed to partition_info).
+ */
 static bool
 listed_relation(Oid relid)
 {
 	char		relkind = get_rel_relkind(relid);
 
-	return (relkind == RELKIND_RELATION || relkind == RELKIND_PARTITIONED_TABLE ||
-			relkind == RELKIND_FOREIGN_TABLE) && !get_rel_relispartition(relid);
+	if (relkind != RELKIND_RELATION && relkind != RELKIND_PARTITIONED_TABLE &&
+		relkind != RELKIND_FOREIGN_TABLE)
+		return false;
+	if (get_rel_persistence(relid) == RELPERSISTENCE_TEMP && isOtherTempNamespace(get_rel_namespace(relid)))
+		return false;
+	return !get_rel_relispartition(relid);
 }
 
 /*
@@ -194,7 +211,7 @@ table_routing(PG_FUNCTION_ARGS)
 
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "return type must be a row type");
-	resolve_table_route(&route, PG_GETARG_OID(0), NULL, name_arg(fcinfo, 1), true);
+	resolve_table_route(&route, ds_relation_arg(fcinfo, 0, "partition_info", "rel"), NULL, name_arg(fcinfo, 1), true);
 	nulls[0] = route.shard_attnum == InvalidAttrNumber;
 	values[0] = nulls[0] ? (Datum) 0 :
 		DirectFunctionCall1(namein, CStringGetDatum(get_attname(route.relid, route.shard_attnum, false)));
@@ -205,62 +222,14 @@ table_routing(PG_FUNCTION_ARGS)
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
 }
 
-/* Where SPI rows go: a tuplestore, or the first row's datums copied out. */
-typedef struct ScanSink
-{
-	ReturnSetInfo *rsinfo;		/* rows into its tuplestore, when set */
-	MemoryContext cxt;			/* else: the first row, copied here */
-	int			natts;
-	Datum		values[4];
-	bool		nulls[4];
-	bool		got_row;
-} ScanSink;
-
+/* Run one statement over relid as its owner (owner_scope.c); rows to on_row. */
 static void
-sink_rows(ScanSink *sink)
+scan_table(Oid relid, TableRight right, const char *sql, int nargs, Oid *types, Datum *values,
+		   bool *nulls, ScopedRowFn on_row, void *arg)
 {
-	for (uint64 r = 0; r < SPI_processed; r++)
-	{
-		HeapTuple	row = SPI_tuptable->vals[r];
+	ScopedStatement stmt = {sql, nargs, types, values, nulls, on_row, arg};
 
-		for (int i = 0; i < sink->natts; i++)
-			sink->values[i] = SPI_getbinval(row, SPI_tuptable->tupdesc, i + 1, &sink->nulls[i]);
-		if (sink->rsinfo != NULL)
-			tuplestore_putvalues(sink->rsinfo->setResult, sink->rsinfo->setDesc, sink->values, sink->nulls);
-		else if (!sink->got_row)
-		{
-			MemoryContext old = MemoryContextSwitchTo(sink->cxt);
-
-			for (int i = 0; i < sink->natts; i++)
-			{
-				Form_pg_attribute att = TupleDescAttr(SPI_tuptable->tupdesc, i);
-
-				if (!sink->nulls[i])
-					sink->values[i] = datumCopy(sink->values[i], att->attbyval, att->attlen);
-			}
-			MemoryContextSwitchTo(old);
-			sink->got_row = true;
-			return;
-		}
-	}
-}
-
-/* Run one statement over relid as its owner, security-restricted (read-only unless moving rows); rows to sink. */
-static void
-scan_as_owner(Oid relid, TableRight right, const char *sql, int nargs, Oid *types,
-			  Datum *values, const char *arg_nulls, ScanSink *sink)
-{
-	OwnerScope	scope;
-
-	sink->cxt = CurrentMemoryContext;
-	owner_scope_enter(&scope, relid, right);
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	if (SPI_execute_with_args(sql, nargs, types, values, arg_nulls, right == TABLE_READ, 0) < 0)
-		elog(ERROR, "could not scan table %s", qualified_relation(relid));
-	sink_rows(sink);
-	SPI_finish();
-	owner_scope_exit(&scope);
+	(void) run_as_owner(relid, right, &stmt);
 }
 
 /* $1 and $2 of a scan: partition places when partitioned by shard, else empty. */
@@ -281,21 +250,18 @@ place_args(const TableRoute *route, Oid *types, Datum *values, int32 *unplaced)
 
 /*
  * The holder of an unfinished re-shard of a HASH table (InvalidOid if none),
- * its name as SQL, and a NOTICE with its rows, counted as the table's owner:
+ * and a NOTICE with its rows, counted as the table's owner:
  * those rows are part of the table, invisible through it until moved.
  */
 static Oid
-pending_rows(const TableRoute *route, char **holder_sql)
+pending_rows(const TableRoute *route)
 {
 	Oid			holder = route->kind == ROUTE_BY_PARTITION ? reshard_pending_holder(route->relid) : InvalidOid;
-	ScanSink	count = {0};
+	FirstRow	count = FIRST_ROW_INIT;
 
 	if (!OidIsValid(holder))
 		return InvalidOid;
-	*holder_sql = qualified_relation(holder);
-	count.natts = 1;
-	scan_as_owner(route->relid, TABLE_READ, psprintf("SELECT pg_catalog.count(*) FROM %s t", *holder_sql),
-				  0, NULL, NULL, NULL, &count);
+	scan_table(route->relid, TABLE_READ, deparse_count_rows(holder), 0, NULL, NULL, NULL, keep_first_row, &count);
 	ereport(NOTICE,
 			errmsg("table %s has an unfinished re-shard: " INT64_FORMAT " rows are pending in %s",
 				   qualified_relation(route->relid), DatumGetInt64(count.values[0]), get_rel_name(holder)),
@@ -305,38 +271,116 @@ pending_rows(const TableRoute *route, char **holder_sql)
 }
 
 /*
- * shard_rows(rel, shard_column, only_rel): rows and bytes per shard id the
- * rows carry (their column, or their partition key's value now).  only_rel
- * leaves out inheritance children of a plain table (they are listed, and
- * counted, on their own).
+ * Lock the table and everything below it for the scan without waiting:
+ * whether every lock was granted.
+ */
+static bool
+lock_tree_nowait(Oid relid)
+{
+	ListCell   *lc;
+
+	if (!ConditionalLockRelationOid(relid, AccessShareLock))
+		return false;
+	foreach(lc, find_all_inheritors(relid, NoLock, NULL))
+		if (lfirst_oid(lc) != relid && !ConditionalLockRelationOid(lfirst_oid(lc), AccessShareLock))
+			return false;
+	return true;
+}
+
+/* Rows of a scan held back until it has succeeded whole. */
+typedef struct HeldRows
+{
+	MemoryContext cxt;
+	TupleDesc	desc;
+	List	   *rows;
+} HeldRows;
+
+static void
+hold_row(void *arg, TupleDesc desc, Datum *values, bool *nulls)
+{
+	HeldRows   *held = (HeldRows *) arg;
+	MemoryContext old = MemoryContextSwitchTo(held->cxt);
+
+	held->rows = lappend(held->rows, heap_form_tuple(held->desc, values, nulls));
+	MemoryContextSwitchTo(old);
+}
+
+/*
+ * A listing's scan of one table (shard_overview): in a subtransaction, so
+ * that a table that cannot be measured now (locked by another session, its
+ * foreign server down, any error of the scan) is left out with a NOTICE
+ * rather than make the whole listing wait or fail.  A cancel is not caught.
+ */
+static void
+listing_scan(Oid relid, const char *sql, ReturnSetInfo *rsinfo)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	ResourceOwner owner = CurrentResourceOwner;
+	HeldRows	held = {cxt, rsinfo->setDesc, NIL};
+	ListCell   *lc;
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(cxt);
+	PG_TRY();
+	{
+		if (lock_tree_nowait(relid))
+			scan_table(relid, TABLE_READ, sql, 0, NULL, NULL, NULL, hold_row, &held);
+		else
+			ereport(NOTICE,
+					errmsg("table %s is left out: another session holds a lock on it", qualified_relation(relid)),
+					errhint("Its rows are counted again once that session's transaction ends."));
+		ReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(cxt);
+		CurrentResourceOwner = owner;
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(cxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(cxt);
+		CurrentResourceOwner = owner;
+		if (edata->sqlerrcode == ERRCODE_QUERY_CANCELED || edata->elevel > ERROR)
+			ReThrowError(edata);
+		ereport(NOTICE,
+				errmsg("table %s is left out: %s", qualified_relation(relid), edata->message),
+				edata->hint ? errhint("%s", edata->hint) :
+				errhint("partition_info('%s') shows the error on its own.", qualified_relation(relid)));
+		held.rows = NIL;
+	}
+	PG_END_TRY();
+	foreach(lc, held.rows)
+		tuplestore_puttuple(rsinfo->setResult, (HeapTuple) lfirst(lc));
+}
+
+/*
+ * shard_rows(rel, shard_column, listing): rows and bytes per shard id the
+ * rows carry (their column, or their partition key's value now).  listing
+ * (shard_overview) leaves out inheritance children of a plain table (they
+ * are listed, and counted, on their own), and gives no rows, with a NOTICE,
+ * for a table that cannot be measured now (listing_scan).
  */
 PG_FUNCTION_INFO_V1(shard_rows);
 Datum
 shard_rows(PG_FUNCTION_ARGS)
 {
-	Oid			relid = PG_GETARG_OID(0);
+	Oid			relid = ds_relation_arg(fcinfo, 0, "shard_rows", "rel");
 	TableRoute	route;
-	ScanSink	sink = {0};
 	char	   *sql;
-	char	   *pending_sql;
 
+	ds_arg_required(fcinfo, 2, "shard_rows", "listing");
 	resolve_table_route(&route, relid, NULL, name_arg(fcinfo, 1), false);
-	sql = psprintf("SELECT (%s)::pg_catalog.int4, pg_catalog.count(*), pg_catalog.sum(%s)::pg_catalog.int8 "
-				   "FROM %s%s t GROUP BY 1",
-				   stored_shard_sql(&route), row_bytes_sql(relid),
-				   PG_GETARG_BOOL(2) && get_rel_relkind(relid) == RELKIND_RELATION ? "ONLY " : "",
-				   route.rel_sql);
 	/* rows pending in an unfinished HASH re-shard: counted under the shard they move to */
-	if (OidIsValid(pending_rows(&route, &pending_sql)))
-		sql = psprintf("SELECT u.s, pg_catalog.count(*), pg_catalog.sum(u.b)::pg_catalog.int8 "
-					   "FROM (SELECT (%1$s)::pg_catalog.int4 AS s, %2$s AS b FROM %3$s t "
-					   "UNION ALL SELECT (%4$s)::pg_catalog.int4, %2$s FROM %5$s t) u GROUP BY 1",
-					   stored_shard_sql(&route), row_bytes_sql(relid), route.rel_sql, route.route_sql,
-					   pending_sql);
+	sql = deparse_shard_rows(&route, PG_GETARG_BOOL(2) && get_rel_relkind(relid) == RELKIND_RELATION,
+							 pending_rows(&route));
 	InitMaterializedSRF(fcinfo, 0);
-	sink.rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	sink.natts = 3;
-	scan_as_owner(relid, TABLE_READ, sql, 0, NULL, NULL, NULL, &sink);
+	if (PG_GETARG_BOOL(2))
+		listing_scan(relid, sql, (ReturnSetInfo *) fcinfo->resultinfo);
+	else
+		scan_table(relid, TABLE_READ, sql, 0, NULL, NULL, NULL, put_row, fcinfo->resultinfo);
 	return (Datum) 0;
 }
 
@@ -351,13 +395,12 @@ shard_verify(PG_FUNCTION_ARGS)
 {
 	Oid			relid = PG_GETARG_OID(0);
 	TableRoute	route;
-	ScanSink	count = {0},
-				sample = {0};
+	FirstRow	count = FIRST_ROW_INIT,
+				sample = FIRST_ROW_INIT;
 	Oid			types[2];
 	Datum		args[2];
 	int32		unplaced;
-	char	   *where;
-	char	   *pending_sql;
+	Oid			pending;
 	TupleDesc	tupdesc;
 	Datum		values[2];
 	bool		nulls[2];
@@ -368,22 +411,12 @@ shard_verify(PG_FUNCTION_ARGS)
 		elog(ERROR, "return type must be a row type");
 	resolve_table_route(&route, relid, name_arg(fcinfo, 1), name_arg(fcinfo, 2), false);
 	place_args(&route, types, args, &unplaced);
-	where = psprintf("FROM %s t WHERE %s IS NOT NULL AND %s", route.rel_sql, route.key_sql,
-					 stale_condition_sql(&route));
 	/* every row pending in an unfinished HASH re-shard is stale: it is not where the table looks */
-	if (OidIsValid(pending_rows(&route, &pending_sql)))
-		where = psprintf("FROM (SELECT %1$s AS %5$s FROM %2$s t WHERE %1$s IS NOT NULL AND %3$s "
-						 "UNION ALL SELECT %1$s FROM %4$s t WHERE %1$s IS NOT NULL) t",
-						 route.key_sql, route.rel_sql, stale_condition_sql(&route), pending_sql,
-						 quote_identifier(route.key_name));
-	count.natts = 1;
-	scan_as_owner(relid, TABLE_READ, psprintf("SELECT pg_catalog.count(*) %s", where),
-				  2, types, args, NULL, &count);
-	sample.natts = 1;
-	scan_as_owner(relid, TABLE_READ,
-				  psprintf("SELECT pg_catalog.array_agg(s.k) FROM (SELECT %s::pg_catalog.text AS k %s "
-						   "ORDER BY 1 LIMIT 10) s", route.key_sql, where),
-				  2, types, args, NULL, &sample);
+	pending = pending_rows(&route);
+	scan_table(relid, TABLE_READ, deparse_stale_keys(&route, pending, false),
+			   2, types, args, NULL, keep_first_row, &count);
+	scan_table(relid, TABLE_READ, deparse_stale_keys(&route, pending, true),
+			   2, types, args, NULL, keep_first_row, &sample);
 	values[0] = count.values[0];
 	nulls[0] = count.nulls[0];
 	values[1] = sample.values[0];
@@ -403,59 +436,16 @@ has_foreign_partition(Oid relid)
 	return false;
 }
 
-/* The columns an INSERT may set: neither dropped nor generated, comma-separated, with a prefix. */
-static char *
-insertable_columns(Oid relid, const char *prefix)
+/* A plain shard column must be one reshard_batch can set: not one PostgreSQL generates. */
+static void
+check_settable_shard_column(const TableRoute *route)
 {
-	Relation	rel = relation_open(relid, AccessShareLock);
-	TupleDesc	desc = RelationGetDescr(rel);
-	StringInfoData buf;
-
-	initStringInfo(&buf);
-	for (int i = 0; i < desc->natts; i++)
-	{
-		Form_pg_attribute att = TupleDescAttr(desc, i);
-
-		if (att->attisdropped || att->attgenerated)
-			continue;
-		appendStringInfo(&buf, "%s%s%s", buf.len > 0 ? ", " : "", prefix,
-						 quote_identifier(NameStr(att->attname)));
-	}
-	relation_close(rel, AccessShareLock);
-	return buf.data;
-}
-
-/*
- * The statement that moves the stale rows among keys b (CTE "keys"): sets a
- * plain column, recomputes a generated one or moves a row to its partition
- * with a cross-partition UPDATE; where a partition is a foreign table, which
- * cannot take a row moved by UPDATE, it deletes the row and inserts it
- * through the parent, in one statement.
- */
-static char *
-move_sql(const TableRoute *route, const char *match)
-{
-	const char *key_name = quote_identifier(route->key_name);
-
 	if (route->kind == ROUTE_BY_PLAIN_COLUMN && get_attgenerated(route->relid, route->shard_attnum) != '\0')
 		ereport(ERROR,
 				errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				errmsg("column \"%s\" of %s is generated by an expression that is not shard_for of a column",
-					   get_attname(route->relid, route->shard_attnum, false), route->rel_sql),
+					   get_attname(route->relid, route->shard_attnum, false), qualified_relation(route->relid)),
 				errhint("PostgreSQL computes that column; only a column of shard_for(key), or a plain integer column, can be re-sharded."));
-	if (route->kind == ROUTE_BY_PLAIN_COLUMN)
-		return psprintf("moved AS (UPDATE %s t SET %s = %s FROM keys b WHERE %s RETURNING 1)",
-						route->rel_sql,
-						quote_identifier(get_attname(route->relid, route->shard_attnum, false)),
-						route->route_sql, match);
-	if (route->kind == ROUTE_BY_PARTITION && has_foreign_partition(route->relid))
-		return psprintf("gone AS (DELETE FROM %s t USING keys b WHERE %s RETURNING %s), "
-						"moved AS (INSERT INTO %s (%s) OVERRIDING SYSTEM VALUE SELECT %s FROM gone g RETURNING 1)",
-						route->rel_sql, match, insertable_columns(route->relid, "t."),
-						route->rel_sql, insertable_columns(route->relid, ""),
-						insertable_columns(route->relid, "g."));
-	return psprintf("moved AS (UPDATE %s t SET %s = t.%s FROM keys b WHERE %s RETURNING 1)",
-					route->rel_sql, key_name, key_name, match);
 }
 
 static void
@@ -466,7 +456,7 @@ check_places(const TableRoute *route, int32 unplaced)
 				errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				errmsg("shard %d of table %s has no partition", unplaced, qualified_relation(route->relid)),
 				errhint("Create the missing partitions first: SELECT * FROM create_shard_partitions('%s');",
-						route->rel_sql));
+						qualified_relation(route->relid)));
 }
 
 /*
@@ -479,42 +469,40 @@ PG_FUNCTION_INFO_V1(reshard_batch);
 Datum
 reshard_batch(PG_FUNCTION_ARGS)
 {
-	Oid			relid = PG_GETARG_OID(0);
+	Oid			relid;
 	TableRoute	route;
-	ScanSink	sink = {0};
+	FirstRow	row = FIRST_ROW_INIT;
 	Oid			types[4];
 	Datum		args[4];
-	char		arg_nulls[5] = "    ";
+	bool		arg_nulls[4] = {false, false, false, false};
 	int32		unplaced;
-	char	   *key_type,
-			   *match,
-			   *sql;
+	char	   *sql;
 	TupleDesc	tupdesc;
 
+	/* shard_column (a partitioned table) and after_key (the first batch) may be NULL */
+	relid = ds_relation_arg(fcinfo, 0, "reshard_batch", "rel");
+	ds_arg_required(fcinfo, 1, "reshard_batch", "key_column");
+	ds_arg_required(fcinfo, 4, "reshard_batch", "batch_size");
+	if (PG_GETARG_INT32(4) < 1)
+		ereport(ERROR,
+				errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				errmsg("batch_size must be at least 1"),
+				errhint("A batch of 10000 keys is the default of reshard_table."));
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "return type must be a row type");
 	resolve_table_route(&route, relid, name_arg(fcinfo, 1), name_arg(fcinfo, 2), false);
 	place_args(&route, types, args, &unplaced);
 	check_places(&route, unplaced);
-	/* the column's own type, typmod included: char(8) read as bare "character" is char(1) */
-	key_type = format_type_extended(route.key_type, route.key_typmod,
-									FORMAT_TYPE_TYPEMOD_GIVEN | FORMAT_TYPE_FORCE_QUALIFY);
 	types[2] = TEXTOID;
 	args[2] = PG_ARGISNULL(3) ? (Datum) 0 : PG_GETARG_DATUM(3);
-	arg_nulls[2] = PG_ARGISNULL(3) ? 'n' : ' ';
+	arg_nulls[2] = PG_ARGISNULL(3);
 	types[3] = INT4OID;
 	args[3] = PG_GETARG_DATUM(4);
-	match = psprintf("%s %s b.k AND %s", route.key_sql, route.eq_sql, stale_condition_sql(&route));
-	sql = psprintf("WITH batch AS (SELECT %1$s AS k FROM %2$s t WHERE %1$s IS NOT NULL "
-				   "AND ($3::%3$s IS NULL OR %1$s %4$s $3::%3$s) ORDER BY %1$s USING %5$s LIMIT $4), "
-				   "keys AS (SELECT DISTINCT b.k FROM batch b), %6$s "
-				   "SELECT (SELECT b.k::pg_catalog.text FROM batch b ORDER BY b.k USING %4$s LIMIT 1), "
-				   "(SELECT pg_catalog.count(*) FROM batch), (SELECT pg_catalog.count(*) FROM moved)",
-				   route.key_sql, route.rel_sql, key_type, route.gt_sql, route.lt_sql,
-				   move_sql(&route, match));
-	sink.natts = 3;
-	scan_as_owner(relid, TABLE_OWN, sql, 4, types, args, arg_nulls, &sink);
-	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, sink.values, sink.nulls)));
+	check_settable_shard_column(&route);
+	/* a foreign partition cannot take a row moved by UPDATE: delete and insert through the parent */
+	sql = deparse_reshard_batch(&route, route.kind == ROUTE_BY_PARTITION && has_foreign_partition(relid));
+	scan_table(relid, TABLE_OWN, sql, 4, types, args, arg_nulls, keep_first_row, &row);
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, row.values, row.nulls)));
 }
 
 /*
@@ -528,7 +516,6 @@ reshard_plan_rows(PG_FUNCTION_ARGS)
 {
 	Oid			relid = PG_GETARG_OID(0);
 	TableRoute	route;
-	ScanSink	sink = {0};
 	Oid			types[3] = {INT4OID, TEXTOID, INT4OID};
 	Datum		args[3] = {PG_GETARG_DATUM(2), PG_GETARG_DATUM(3), PG_GETARG_DATUM(4)};
 	char	   *column = name_arg(fcinfo, 1);
@@ -536,14 +523,8 @@ reshard_plan_rows(PG_FUNCTION_ARGS)
 	(void) shape_from_sql(PG_GETARG_TEXT_PP(3), PG_GETARG_INT32(2), PG_GETARG_INT32(4));
 	resolve_table_key(&route, relid, column);
 	InitMaterializedSRF(fcinfo, 0);
-	sink.rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	sink.natts = 3;
-	scan_as_owner(relid, TABLE_READ,
-				  psprintf("SELECT %1$s.shard_for(%2$s::pg_catalog.text), "
-						   "%1$s.shard_for(%2$s::pg_catalog.text, $1, $2, $3), pg_catalog.count(*) "
-						   "FROM %3$s t WHERE %2$s IS NOT NULL GROUP BY 1, 2 ORDER BY 1, 2",
-						   route.ext_schema, route.key_sql, route.rel_sql),
-				  3, types, args, NULL, &sink);
+	scan_table(relid, TABLE_READ, deparse_reshard_plan_rows(&route),
+			   3, types, args, NULL, put_row, fcinfo->resultinfo);
 	return (Datum) 0;
 }
 
@@ -560,7 +541,7 @@ PG_FUNCTION_INFO_V1(shard_partition_plan);
 Datum
 shard_partition_plan(PG_FUNCTION_ARGS)
 {
-	Oid			parent = PG_GETARG_OID(0);
+	Oid			parent = ds_relation_arg(fcinfo, 0, "create_shard_partitions", "parent");
 	RoutingKey	key;
 	TupleDesc	tupdesc;
 	Datum		values[2];

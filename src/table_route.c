@@ -1,14 +1,12 @@
 /*
- * table_route.c: how one table's rows are judged, as SQL fragments.
+ * table_route.c: how one table's rows are judged, from the catalog.
  *
  * Design: every function that scans a table (partition_info(rel),
  * shard_verify, reshard_table, reshard_plan(rel)) first resolves the table's
- * routing from the catalog (routing_key.c) and then builds its query from
- * those recognised parts only: quoted names, our own shard_for with exact
- * argument types, constants, and the key type's own btree operators named by
- * schema (so that ordering, equality and "after the last key" agree for any
- * key type, citext included, under the pinned search_path).  No text from
- * the catalog is parsed and no user expression is copied into the query.
+ * routing from the catalog (routing_key.c) into a TableRoute of OIDs and
+ * attribute numbers (the key type's own btree operators among them, so that
+ * ordering, equality and "after the last key" agree for any key type, citext
+ * included); deparse.c writes the query from those recognised parts only.
  *
  * A table is judged by its own routing: a generated column by its own
  * expression (the explicit form's shape included), a table partitioned by
@@ -18,7 +16,9 @@
  * top-level partition that holds it (through any sub-partitions) is the one
  * that takes its shard now, or the DEFAULT partition when none takes it.
  */
-#include "dakera_shard.h"
+#include "postgres.h"
+
+#include "compat.h"
 
 #include "access/htup_details.h"
 #include "catalog/pg_class.h"
@@ -35,8 +35,9 @@
 #include "utils/syscache.h"
 #include "utils/typcache.h"
 
-#include "hash_partitions.h"
-#include "table_route.h"
+#include "hashops.h"
+#include "routing.h"
+#include "tables.h"
 
 /* Number of attributes of a relation, dropped ones included. */
 static int
@@ -50,19 +51,6 @@ relation_natts(Oid relid)
 	natts = ((Form_pg_class) GETSTRUCT(tuple))->relnatts;
 	ReleaseSysCache(tuple);
 	return natts;
-}
-
-/* "schema"."name" of a relation. */
-char *
-qualified_relation(Oid relid)
-{
-	char	   *name = get_rel_name(relid);
-
-	if (name == NULL)
-		ereport(ERROR,
-				errcode(ERRCODE_UNDEFINED_TABLE),
-				errmsg("relation with OID %u does not exist", relid));
-	return quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)), name);
 }
 
 /* A user column by name, or the error that says it is not there. */
@@ -79,28 +67,6 @@ user_column(Oid relid, const char *column)
 	return attnum;
 }
 
-static char *
-column_sql(Oid relid, AttrNumber attnum)
-{
-	return psprintf("t.%s", quote_identifier(get_attname(relid, attnum, false)));
-}
-
-/* OPERATOR("schema".op) for an operator OID. */
-static char *
-operator_sql(Oid opno)
-{
-	HeapTuple	tuple = SearchSysCache1(OPEROID, ObjectIdGetDatum(opno));
-	char	   *result;
-
-	if (!HeapTupleIsValid(tuple))
-		elog(ERROR, "cache lookup failed for operator %u", opno);
-	result = psprintf("OPERATOR(%s.%s)",
-					  quote_identifier(get_namespace_name(((Form_pg_operator) GETSTRUCT(tuple))->oprnamespace)),
-					  NameStr(((Form_pg_operator) GETSTRUCT(tuple))->oprname));
-	ReleaseSysCache(tuple);
-	return result;
-}
-
 /* The key type's btree operators, or the error that says batches cannot walk it. */
 static void
 key_operators(TableRoute *route)
@@ -113,22 +79,9 @@ key_operators(TableRoute *route)
 				errcode(ERRCODE_UNDEFINED_FUNCTION),
 				errmsg("key type %s has no default btree operator class", format_type_be(route->key_type)),
 				errhint("Re-sharding walks the key in order: use a key column whose type can be sorted."));
-	route->eq_sql = operator_sql(type->eq_opr);
-	route->lt_sql = operator_sql(type->lt_opr);
-	route->gt_sql = operator_sql(type->gt_opr);
-}
-
-/* The shard a recognised routing gives the key now, as SQL on alias t. */
-static char *
-routing_sql(const TableRoute *route, const RoutingKey *key)
-{
-	const char *ext = route->ext_schema;
-
-	if (key == NULL || key->function == ROUTE_SERVER)
-		return psprintf("%s.shard_for(%s::pg_catalog.text)", ext, route->key_sql);
-	return psprintf("%s.shard_for(%s::pg_catalog.text, %d, %s::pg_catalog.text, %d)",
-					ext, route->key_sql, key->num_shards,
-					quote_literal_cstr(key->strategy_name), key->virtual_nodes);
+	route->eq_opr = type->eq_opr;
+	route->lt_opr = type->lt_opr;
+	route->gt_opr = type->gt_opr;
 }
 
 static void
@@ -138,7 +91,6 @@ set_key(TableRoute *route, AttrNumber attnum)
 
 	route->key_attnum = attnum;
 	get_atttypetypmodcoll(route->relid, attnum, &route->key_type, &route->key_typmod, &collation);
-	route->key_sql = column_sql(route->relid, attnum);
 	route->key_name = get_attname(route->relid, attnum, false);
 }
 
@@ -200,8 +152,6 @@ resolve_table_key(TableRoute *route, Oid relid, const char *key_column)
 {
 	memset(route, 0, sizeof(TableRoute));
 	route->relid = relid;
-	route->rel_sql = qualified_relation(relid);
-	route->ext_schema = pstrdup(quote_identifier(get_namespace_name(extension_schema())));
 	set_key(route, user_column(relid, key_column));
 }
 
@@ -217,8 +167,6 @@ resolve_table_route(TableRoute *route, Oid relid, const char *key_column,
 {
 	memset(route, 0, sizeof(TableRoute));
 	route->relid = relid;
-	route->rel_sql = qualified_relation(relid);
-	route->ext_schema = pstrdup(quote_identifier(get_namespace_name(extension_schema())));
 	if (shard_column == NULL && partition_routing(relid, &route->key))
 		route->kind = ROUTE_BY_PARTITION;
 	else if (shard_column == NULL && allow_generated)
@@ -237,12 +185,10 @@ resolve_table_route(TableRoute *route, Oid relid, const char *key_column,
 		route->kind = column_routing(relid, route->shard_attnum, &route->key) ?
 			ROUTE_BY_GENERATED : ROUTE_BY_PLAIN_COLUMN;
 	}
-	if (route->shard_attnum != InvalidAttrNumber)
-		route->shard_sql = column_sql(relid, route->shard_attnum);
 
 	if (route->kind == ROUTE_BY_PLAIN_COLUMN)
 	{
-		Shape		server = server_ring()->shape;
+		Shape		server = server_shape();
 
 		route->num_shards = (int32) server.num_shards;
 		route->server_ring = true;
@@ -263,33 +209,8 @@ resolve_table_route(TableRoute *route, Oid relid, const char *key_column,
 		set_key(route, route->key.key_attnum);
 		check_key_column(route, key_column);
 	}
-	if (route->key_sql != NULL)
-	{
-		route->route_sql = routing_sql(route, route->kind == ROUTE_BY_PLAIN_COLUMN ? NULL : &route->key);
+	if (route->key_attnum != InvalidAttrNumber)
 		key_operators(route);
-	}
-}
-
-/* The shard id a row carries now, as SQL: its column, or its partition key's value. */
-const char *
-stored_shard_sql(const TableRoute *route)
-{
-	return route->kind == ROUTE_BY_PARTITION ? route->route_sql : route->shard_sql;
-}
-
-/*
- * The condition that a row (alias t, key not NULL) is stale.  For a table
- * partitioned by shard, $1 and $2 are the arrays of partition_places().
- */
-char *
-stale_condition_sql(const TableRoute *route)
-{
-	if (route->kind == ROUTE_BY_PARTITION)
-		return psprintf("ROW(%s, t.tableoid) NOT IN (SELECT p.shard, p.leaf FROM "
-						"ROWS FROM (pg_catalog.unnest($1::pg_catalog.int4[]), pg_catalog.unnest($2::pg_catalog.oid[])) "
-						"AS p(shard, leaf))",
-						route->route_sql);
-	return psprintf("%s IS DISTINCT FROM %s", route->shard_sql, route->route_sql);
 }
 
 /* The shards a LIST partition's bound takes; is_default for the DEFAULT partition. */
@@ -379,26 +300,6 @@ int_list_array(List *list, Oid element_type)
 	foreach(lc, list)
 		elems[i++] = element_type == OIDOID ? ObjectIdGetDatum(lfirst_oid(lc)) : Int32GetDatum(lfirst_int(lc));
 	return PointerGetDatum(construct_array(elems, n, element_type, 4, true, TYPALIGN_INT));
-}
-
-/* The bytes of a row's column values as stored: pg_column_size of each user column. */
-char *
-row_bytes_sql(Oid relid)
-{
-	StringInfoData buf;
-	int			natts = relation_natts(relid);
-
-	initStringInfo(&buf);
-	for (AttrNumber a = 1; a <= natts; a++)
-	{
-		char	   *name = get_attname(relid, a, true);
-
-		if (name == NULL || get_attnum(relid, name) != a)
-			continue;			/* dropped */
-		appendStringInfo(&buf, "%scoalesce(pg_catalog.pg_column_size(t.%s), 0)",
-						 buf.len > 0 ? " + " : "", quote_identifier(name));
-	}
-	return buf.len > 0 ? buf.data : "0";
 }
 
 /* Every shard some partition of parent takes, whatever its name. */

@@ -18,8 +18,9 @@ BEGIN
 END
 $$;
 
--- Internal helpers live apart from the public API; everyone may use them
--- (the public functions call them as the caller), nobody may create there.
+-- Internal helpers live apart from the public API; everyone may use the
+-- schema (the public functions call them as the caller), nobody may create
+-- there; which helpers everyone may execute: privileges-since-0.1.0.sql.
 CREATE SCHEMA dakera_shard_internal;
 COMMENT ON SCHEMA dakera_shard_internal IS
     'Internal helpers of the dakera_shard extension; not an API.';

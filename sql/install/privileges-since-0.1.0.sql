@@ -2,5 +2,19 @@
 -- Grants on objects created or re-created since 0.1.0, in the fresh install
 -- and in the update alike (re-created objects start from default privileges).
 GRANT SELECT ON shard_overview TO PUBLIC;
+
+-- Internal helpers (dakera_shard_internal, new since 0.1.0).  Those that the
+-- public functions call as their caller stay executable by everyone who may
+-- call those: valid_node_ids (the CHECK of shard_placement), local_node,
+-- routed_tables, table_routing, table_readable, shard_rows,
+-- shard_partition_plan, create_shard_partition, reshard_batch and
+-- reshard_hash_step.  Each checks its own arguments and the caller's rights
+-- (ownership to create partitions or move rows, SELECT to measure) before it
+-- reads or runs anything, so that calling one directly gives nothing the
+-- public function would not (test/t/103_call_everything.pl calls every one
+-- as a plain role).  ring_cache is a diagnostic no public function calls:
+-- for superusers and dakera_shard_admin only.
+REVOKE ALL ON FUNCTION dakera_shard_internal.ring_cache() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION dakera_shard_internal.ring_cache() TO dakera_shard_admin;
 COMMENT ON ROLE dakera_shard_admin IS
     'Members may change dakera_shard placement, node health and the recorded ring shape.';

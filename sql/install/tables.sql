@@ -46,12 +46,12 @@ LANGUAGE C STABLE STRICT;
 COMMENT ON FUNCTION dakera_shard_internal.table_readable(regclass) IS
     'Whether you may measure a table: a table you may SELECT from, in a schema you may use, with user mappings for its foreign tables, and no row-level security hiding rows from you or from its owner.';
 
-CREATE OR REPLACE FUNCTION dakera_shard_internal.shard_rows(rel regclass, shard_column name, only_rel bool)
+CREATE OR REPLACE FUNCTION dakera_shard_internal.shard_rows(rel regclass, shard_column name, listing bool)
 RETURNS TABLE (shard_id int, rows bigint, bytes bigint)
 AS 'MODULE_PATHNAME', 'shard_rows'
 LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION dakera_shard_internal.shard_rows(regclass, name, bool) IS
-    'Rows and bytes per shard id of a table, scanned as its owner (security-restricted) for a caller who may read it.';
+    'Rows and bytes per shard id of a table, scanned as its owner (security-restricted) for a caller who may read it; listing: for shard_overview, without inheritance children, and no rows (with a NOTICE) when the table is locked or cannot be scanned.';
 
 CREATE OR REPLACE FUNCTION dakera_shard_internal.shard_partition_plan(parent regclass,
     OUT num_shards int, OUT taken int[])
@@ -172,7 +172,10 @@ COMMENT ON FUNCTION partition_info(regclass, name) IS
 -- every table routed by the server's ring that the caller may read, each row
 -- counted once.  Tables the caller may not measure (table_readable: other
 -- sessions' temporary tables, no SELECT or schema USAGE, no user mapping for
--- a foreign table, row-level security in the way) are left out.
+-- a foreign table, row-level security in the way) are left out, and so,
+-- with a NOTICE, are tables that cannot be measured now (their owner lacks
+-- the rights the scan runs with, another session holds a lock on them, the
+-- scan fails): one tenant's table never makes the view fail or wait.
 CREATE VIEW shard_overview WITH (security_invoker = true) AS
 WITH tables AS (
     SELECT DISTINCT ON (t.rel) t.rel, t.shard_column

@@ -30,9 +30,35 @@ is($other->query_safe('SELECT sum(rows) FROM shard_overview'), '30',
 my ($rc, $out, $err) = $node->psql('postgres', 'SELECT coalesce(sum(rows), 0) FROM shard_overview');
 is($rc, 0, "another session's temporary table does not break shard_overview") or diag($err);
 is($out, '0', 'and is not counted there');
-like($node->safe_psql('postgres', 'SELECT string_agg(rel::text, \',\') FROM sharded_tables()'),
-	qr/mine/, 'sharded_tables still lists it (reading the catalog needs no access)');
+# issue 19, item 5: nor does sharded_tables list it, so that every table it
+# lists can be passed to partition_info
+is($node->safe_psql('postgres', q{SELECT count(*) FROM sharded_tables() WHERE rel::text LIKE '%mine'}), '0',
+	"sharded_tables leaves out another session's temporary table");
+is($other->query_safe(q{SELECT count(*) FROM sharded_tables() WHERE rel::text LIKE '%mine'}), '1',
+	'and lists it in its own session');
+($rc, $out, $err) = $node->psql('postgres',
+	'SELECT count(*) FROM sharded_tables() t, LATERAL partition_info(t.rel, t.shard_column)');
+is($rc, 0, 'partition_info takes every table sharded_tables lists') or diag($err);
 $other->quit;
+
+# --- a tenant's lock never makes shard_overview wait (issue 19, item 3) -----
+$node->safe_psql('postgres', q{
+	CREATE TABLE locked (id text, sid int GENERATED ALWAYS AS (shard_for(id)) STORED);
+	INSERT INTO locked (id) SELECT 'lk-' || g FROM generate_series(1, 25) g;
+	CREATE TABLE open_t (id text, sid int GENERATED ALWAYS AS (shard_for(id)) STORED);
+	INSERT INTO open_t (id) SELECT 'op-' || g FROM generate_series(1, 5) g;
+});
+my $locker = $node->background_psql('postgres');
+$locker->query_safe('BEGIN; LOCK TABLE locked IN ACCESS EXCLUSIVE MODE');
+($rc, $out, $err) = $node->psql('postgres', q{SET lock_timeout = '20s'; SELECT sum(rows) FROM shard_overview});
+is($rc, 0, 'shard_overview answers while another session holds a lock on one table') or diag($err);
+is($out, '5', 'and counts the other tables');
+like($err, qr/NOTICE:  table public\.locked is left out: another session holds a lock on it/,
+	'the locked table is left out with a NOTICE');
+$locker->query_safe('COMMIT');
+$locker->quit;
+is($node->safe_psql('postgres', 'SELECT sum(rows) FROM shard_overview'), '30', 'and counted again once the lock is gone');
+$node->safe_psql('postgres', 'DROP TABLE locked, open_t');
 
 # --- a concurrent cross-partition UPDATE during reshard_table ---------------
 $node->safe_psql('postgres', q{

@@ -1,43 +1,22 @@
 /*
- * dakera_shard.h: what the PostgreSQL glue files share.
- *
- * The pure routing core lives in src/core/ and knows nothing of PostgreSQL;
- * these declarations tie it to settings, shared memory and SQL.
+ * routing.h: routing and the ring, in sections: the settings of the shape
+ * (settings.c), bad shapes' errors (shape_errors.c), the server's ring
+ * (server_ring.c), the shape recorded in the database (ring_record.c), key
+ * hashing in any encoding (key_encoding.c) and the rings of explicit shapes
+ * (ring_cache.c).  shard_for itself is routing.c and shard_batch.c.
  */
-#ifndef DAKERA_SHARD_H
-#define DAKERA_SHARD_H
+#ifndef DAKERA_SHARD_ROUTING_H
+#define DAKERA_SHARD_ROUTING_H
 
-#include "postgres.h"
-
-#include "compat.h"
-#include "fmgr.h"
-#include "datatype/timestamp.h"
 #include "mb/pg_wchar.h"
 
 #include "core/keyhash.h"
-#include "core/placement.h"
 #include "core/shape.h"
 
-/* settings.c: the GUCs */
+/* settings.c: the GUCs of the shape (placement's are in placement.h) */
 extern int	ds_strategy_setting;
 extern int	ds_num_shards_setting;
 extern int	ds_virtual_nodes_setting;
-extern int	ds_replication_factor;
-
-#define MAX_NODES 1024			/* names in dakera_shard.nodes */
-#define NODE_ARRAY_MAX 100		/* nodes of one shard: the largest replication factor */
-
-/* The hint of every error about a node name (the rule is node_name_problem's). */
-#define NODE_NAME_HINT "A node name has 1 to 63 bytes, no comma and no white space at either end."
-StaticAssertDecl(NODE_NAME_MAX == 63, "NODE_NAME_HINT states NODE_NAME_MAX");
-
-typedef struct NodeList
-{
-	int			count;
-	char		names[FLEXIBLE_ARRAY_MEMBER][NAMEDATALEN];
-} NodeList;
-
-extern const NodeList *ds_nodes;	/* parsed dakera_shard.nodes, never NULL */
 
 extern void define_settings(bool preloading);
 extern void check_shape_settings(void);
@@ -66,46 +45,23 @@ extern Size server_ring_shmem_size(void);
 extern void server_ring_shmem_init(void);
 extern const ServerRing *server_ring(void);
 extern const ServerRing *server_ring_if_built(void);
-
-/* shmem.c: the shared-memory hooks, when preloaded */
-extern void install_shmem_hooks(void);
-
-/* node_health.c: node health reports in shared memory */
-#define MAX_HEALTH_NODES 1024
-
-typedef struct NodeHealth
-{
-	char		name[NAMEDATALEN];
-	bool		healthy;
-	TimestampTz changed_at;
-} NodeHealth;
-
-typedef struct HealthSnapshot
-{
-	int			count;
-	NodeHealth	nodes[FLEXIBLE_ARRAY_MEMBER];	/* sorted by name */
-} HealthSnapshot;
-
-extern Size node_health_shmem_size(void);
-extern void node_health_shmem_request(void);
-extern void node_health_shmem_init(void);
-extern HealthSnapshot *node_health_snapshot(void);
-extern bool node_is_healthy(const HealthSnapshot *health, const char *node);
+extern Shape server_shape(void);
 
 /* ring_record.c: the shape recorded in this database */
 extern const ServerRing *ds_checked_ring;	/* set once the check has passed */
-extern const ServerRing *check_recorded_ring(Oid caller_fn);
+extern const ServerRing *check_recorded_ring(void);
+extern void forget_checked_ring(void);
 
 /*
  * The server's ring, after checking that it routes as the shape recorded in
  * this database.  The hot path of shard_for(text) is this one test.
  */
 static inline const ServerRing *
-checked_server_ring(FunctionCallInfo fcinfo)
+checked_server_ring(void)
 {
 	if (likely(ds_checked_ring != NULL))
 		return ds_checked_ring;
-	return check_recorded_ring(fcinfo->flinfo->fn_oid);
+	return check_recorded_ring();
 }
 
 /* key_encoding.c: the contract hashes a key's UTF-8 bytes, whatever the database's encoding */

@@ -1,0 +1,394 @@
+/*
+ * deparse.c: the SQL text of the statements the extension runs on a user's
+ * table, in one place.
+ *
+ * Design (after postgres_fdw's deparse.c): a statement is built into a
+ * StringInfo from what the catalog names by OID and attribute number:
+ * relations and columns quoted and schema-qualified, our own shard_for with
+ * exact argument types, the key type's btree operators as OPERATOR(schema.op),
+ * integer and quoted-literal constants.  No text from the catalog is parsed
+ * and no user expression is copied; what a table routes by comes from its
+ * recognised TableRoute (table_route.c).  Every statement reads the table as
+ * alias t and names parameters $n with explicit types.  The statements run
+ * through owner_scope.c with search_path pinned.
+ */
+#include "postgres.h"
+
+#include "compat.h"
+
+#include "access/htup_details.h"
+#include "catalog/pg_attribute.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_operator.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/syscache.h"
+
+#include "extension.h"
+#include "tables.h"
+
+/* "schema"."name" of a relation, or the error that says it does not exist. */
+char *
+qualified_relation(Oid relid)
+{
+	char	   *name = get_rel_name(relid);
+
+	if (name == NULL)
+		ereport(ERROR,
+				errcode(ERRCODE_UNDEFINED_TABLE),
+				errmsg("relation with OID %u does not exist", relid));
+	return quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)), name);
+}
+
+void
+deparse_relation(StringInfo buf, Oid relid)
+{
+	appendStringInfoString(buf, qualified_relation(relid));
+}
+
+/* t."column" */
+void
+deparse_column(StringInfo buf, Oid relid, AttrNumber attnum)
+{
+	appendStringInfo(buf, "t.%s", quote_identifier(get_attname(relid, attnum, false)));
+}
+
+/* OPERATOR("schema".op) */
+static void
+deparse_operator(StringInfo buf, Oid opno)
+{
+	HeapTuple	tuple = SearchSysCache1(OPEROID, ObjectIdGetDatum(opno));
+	Form_pg_operator form;
+
+	if (!HeapTupleIsValid(tuple))
+		elog(ERROR, "cache lookup failed for operator %u", opno);
+	form = (Form_pg_operator) GETSTRUCT(tuple);
+	appendStringInfo(buf, "OPERATOR(%s.%s)", quote_identifier(get_namespace_name(form->oprnamespace)),
+					 NameStr(form->oprname));
+	ReleaseSysCache(tuple);
+}
+
+/*
+ * Each user column of relid (not dropped; not generated when insertable),
+ * read from the syscache without opening the relation: its quoted name.
+ */
+static List *
+user_columns(Oid relid, bool insertable)
+{
+	HeapTuple	tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	List	   *names = NIL;
+	int			natts;
+
+	if (!HeapTupleIsValid(tuple))
+		elog(ERROR, "cache lookup failed for relation %u", relid);
+	natts = ((Form_pg_class) GETSTRUCT(tuple))->relnatts;
+	ReleaseSysCache(tuple);
+	for (AttrNumber a = 1; a <= natts; a++)
+	{
+		HeapTuple	att = SearchSysCache2(ATTNUM, ObjectIdGetDatum(relid), Int16GetDatum(a));
+		Form_pg_attribute form;
+
+		if (!HeapTupleIsValid(att))
+			continue;
+		form = (Form_pg_attribute) GETSTRUCT(att);
+		if (!form->attisdropped && !(insertable && form->attgenerated))
+			names = lappend(names, pstrdup(quote_identifier(NameStr(form->attname))));
+		ReleaseSysCache(att);
+	}
+	return names;
+}
+
+/* The columns an INSERT may set (neither dropped nor generated), comma-separated, each after prefix. */
+void
+deparse_insertable_columns(StringInfo buf, Oid relid, const char *prefix)
+{
+	ListCell   *lc;
+
+	foreach(lc, user_columns(relid, true))
+		appendStringInfo(buf, "%s%s%s", foreach_current_index(lc) > 0 ? ", " : "", prefix,
+						 (char *) lfirst(lc));
+}
+
+/* The bytes of a row's column values as stored: the sum of pg_column_size of each user column. */
+static void
+deparse_row_bytes(StringInfo buf, Oid relid)
+{
+	List	   *names = user_columns(relid, false);
+	ListCell   *lc;
+
+	if (names == NIL)
+		appendStringInfoString(buf, "0");
+	foreach(lc, names)
+		appendStringInfo(buf, "%scoalesce(pg_catalog.pg_column_size(t.%s), 0)",
+						 foreach_current_index(lc) > 0 ? " + " : "", (char *) lfirst(lc));
+}
+
+/* The key column of a route (t."key"). */
+static void
+deparse_key(StringInfo buf, const TableRoute *route)
+{
+	deparse_column(buf, route->relid, route->key_attnum);
+}
+
+/*
+ * The shard the route's routing gives the key now: our shard_for, the
+ * server's ring for a plain shard column or the route's own shape otherwise.
+ */
+static void
+deparse_route_shard(StringInfo buf, const TableRoute *route)
+{
+	const RoutingKey *key = route->kind == ROUTE_BY_PLAIN_COLUMN ? NULL : &route->key;
+
+	appendStringInfo(buf, "%s.shard_for(", extension_schema_sql());
+	deparse_key(buf, route);
+	if (key == NULL || key->function == ROUTE_SERVER)
+		appendStringInfoString(buf, "::pg_catalog.text)");
+	else
+		appendStringInfo(buf, "::pg_catalog.text, %d, %s::pg_catalog.text, %d)", key->num_shards,
+						 quote_literal_cstr(key->strategy_name), key->virtual_nodes);
+}
+
+/* The shard id a row carries now: its column, or its partition key's value. */
+static void
+deparse_stored_shard(StringInfo buf, const TableRoute *route)
+{
+	if (route->kind == ROUTE_BY_PARTITION)
+		deparse_route_shard(buf, route);
+	else
+		deparse_column(buf, route->relid, route->shard_attnum);
+}
+
+/*
+ * The condition that a row (alias t, key not NULL) is stale.  For a table
+ * partitioned by shard, $1 and $2 are the arrays of partition_places().
+ */
+static void
+deparse_stale_condition(StringInfo buf, const TableRoute *route)
+{
+	if (route->kind == ROUTE_BY_PARTITION)
+	{
+		appendStringInfoString(buf, "ROW(");
+		deparse_route_shard(buf, route);
+		appendStringInfoString(buf, ", t.tableoid) NOT IN (SELECT p.shard, p.leaf FROM "
+							   "ROWS FROM (pg_catalog.unnest($1::pg_catalog.int4[]), "
+							   "pg_catalog.unnest($2::pg_catalog.oid[])) AS p(shard, leaf))");
+		return;
+	}
+	deparse_column(buf, route->relid, route->shard_attnum);
+	appendStringInfoString(buf, " IS DISTINCT FROM ");
+	deparse_route_shard(buf, route);
+}
+
+/*
+ * shard_rows: (shard, rows, bytes) per shard id the rows carry; only leaves
+ * out inheritance children; the rows of pending (an unfinished HASH
+ * re-shard's holder, or InvalidOid) are counted under the shard they move to.
+ */
+char *
+deparse_shard_rows(const TableRoute *route, bool only, Oid pending)
+{
+	StringInfoData buf;
+
+	initStringInfo(&buf);
+	if (!OidIsValid(pending))
+	{
+		appendStringInfoString(&buf, "SELECT (");
+		deparse_stored_shard(&buf, route);
+		appendStringInfoString(&buf, ")::pg_catalog.int4, pg_catalog.count(*), pg_catalog.sum(");
+		deparse_row_bytes(&buf, route->relid);
+		appendStringInfo(&buf, ")::pg_catalog.int8 FROM %s", only ? "ONLY " : "");
+		deparse_relation(&buf, route->relid);
+		appendStringInfoString(&buf, " t GROUP BY 1");
+		return buf.data;
+	}
+	appendStringInfoString(&buf, "SELECT u.s, pg_catalog.count(*), pg_catalog.sum(u.b)::pg_catalog.int8 FROM (SELECT (");
+	deparse_stored_shard(&buf, route);
+	appendStringInfoString(&buf, ")::pg_catalog.int4 AS s, ");
+	deparse_row_bytes(&buf, route->relid);
+	appendStringInfoString(&buf, " AS b FROM ");
+	deparse_relation(&buf, route->relid);
+	appendStringInfoString(&buf, " t UNION ALL SELECT (");
+	deparse_route_shard(&buf, route);
+	appendStringInfoString(&buf, ")::pg_catalog.int4, ");
+	deparse_row_bytes(&buf, route->relid);
+	appendStringInfoString(&buf, " FROM ");
+	deparse_relation(&buf, pending);
+	appendStringInfoString(&buf, " t) u GROUP BY 1");
+	return buf.data;
+}
+
+/*
+ * shard_verify: the stale rows' count, or (sample) up to ten of their keys
+ * as text, in order.  Every row of pending (as in deparse_shard_rows) is
+ * stale.  $1, $2: partition_places().
+ */
+char *
+deparse_stale_keys(const TableRoute *route, Oid pending, bool sample)
+{
+	StringInfoData from;
+	StringInfoData buf;
+
+	initStringInfo(&from);
+	if (OidIsValid(pending))
+	{
+		appendStringInfoString(&from, "(SELECT ");
+		deparse_key(&from, route);
+		appendStringInfo(&from, " AS %s FROM ", quote_identifier(route->key_name));
+	}
+	deparse_relation(&from, route->relid);
+	appendStringInfoString(&from, " t WHERE ");
+	deparse_key(&from, route);
+	appendStringInfoString(&from, " IS NOT NULL AND ");
+	deparse_stale_condition(&from, route);
+	if (OidIsValid(pending))
+	{
+		appendStringInfoString(&from, " UNION ALL SELECT ");
+		deparse_key(&from, route);
+		appendStringInfoString(&from, " FROM ");
+		deparse_relation(&from, pending);
+		appendStringInfoString(&from, " t WHERE ");
+		deparse_key(&from, route);
+		appendStringInfoString(&from, " IS NOT NULL) t");
+	}
+
+	initStringInfo(&buf);
+	if (!sample)
+	{
+		appendStringInfo(&buf, "SELECT pg_catalog.count(*) FROM %s", from.data);
+		return buf.data;
+	}
+	appendStringInfoString(&buf, "SELECT pg_catalog.array_agg(s.k) FROM (SELECT ");
+	deparse_key(&buf, route);
+	appendStringInfo(&buf, "::pg_catalog.text AS k FROM %s ORDER BY 1 LIMIT 10) s", from.data);
+	return buf.data;
+}
+
+/* The condition that a row of the batch's keys b is stale: "t.key = b.k AND <stale>". */
+static void
+deparse_batch_match(StringInfo buf, const TableRoute *route)
+{
+	deparse_key(buf, route);
+	appendStringInfoChar(buf, ' ');
+	deparse_operator(buf, route->eq_opr);
+	appendStringInfoString(buf, " b.k AND ");
+	deparse_stale_condition(buf, route);
+}
+
+/*
+ * The CTE that moves the stale rows among keys b: sets a plain column,
+ * recomputes a generated one or moves a row to its partition with a
+ * cross-partition UPDATE; through_delete (a partition is a foreign table,
+ * which cannot take a row moved by UPDATE) deletes the row and inserts it
+ * through the parent, in one statement.
+ */
+static void
+deparse_move(StringInfo buf, const TableRoute *route, bool through_delete)
+{
+	if (through_delete)
+	{
+		appendStringInfoString(buf, "gone AS (DELETE FROM ");
+		deparse_relation(buf, route->relid);
+		appendStringInfoString(buf, " t USING keys b WHERE ");
+		deparse_batch_match(buf, route);
+		appendStringInfoString(buf, " RETURNING ");
+		deparse_insertable_columns(buf, route->relid, "t.");
+		appendStringInfoString(buf, "), moved AS (INSERT INTO ");
+		deparse_relation(buf, route->relid);
+		appendStringInfoString(buf, " (");
+		deparse_insertable_columns(buf, route->relid, "");
+		appendStringInfoString(buf, ") OVERRIDING SYSTEM VALUE SELECT ");
+		deparse_insertable_columns(buf, route->relid, "g.");
+		appendStringInfoString(buf, " FROM gone g RETURNING 1)");
+		return;
+	}
+	appendStringInfoString(buf, "moved AS (UPDATE ");
+	deparse_relation(buf, route->relid);
+	if (route->kind == ROUTE_BY_PLAIN_COLUMN)
+	{
+		appendStringInfo(buf, " t SET %s = ",
+						 quote_identifier(get_attname(route->relid, route->shard_attnum, false)));
+		deparse_route_shard(buf, route);
+	}
+	else
+	{
+		appendStringInfo(buf, " t SET %s = ", quote_identifier(route->key_name));
+		deparse_key(buf, route);
+	}
+	appendStringInfoString(buf, " FROM keys b WHERE ");
+	deparse_batch_match(buf, route);
+	appendStringInfoString(buf, " RETURNING 1)");
+}
+
+/*
+ * reshard_batch: the next $4 keys after $3 (text, read back as the key's own
+ * type, typmod included) in the key type's order, the stale rows among them
+ * moved; returns (the batch's last key as text, keys read, rows moved).
+ * $1, $2: partition_places().
+ */
+char *
+deparse_reshard_batch(const TableRoute *route, bool through_delete)
+{
+	/* the column's own type, typmod included: char(8) read as bare "character" is char(1) */
+	char	   *key_type = format_type_extended(route->key_type, route->key_typmod,
+												FORMAT_TYPE_TYPEMOD_GIVEN | FORMAT_TYPE_FORCE_QUALIFY);
+	StringInfoData buf;
+
+	initStringInfo(&buf);
+	appendStringInfoString(&buf, "WITH batch AS (SELECT ");
+	deparse_key(&buf, route);
+	appendStringInfoString(&buf, " AS k FROM ");
+	deparse_relation(&buf, route->relid);
+	appendStringInfoString(&buf, " t WHERE ");
+	deparse_key(&buf, route);
+	appendStringInfo(&buf, " IS NOT NULL AND ($3::%s IS NULL OR ", key_type);
+	deparse_key(&buf, route);
+	appendStringInfoChar(&buf, ' ');
+	deparse_operator(&buf, route->gt_opr);
+	appendStringInfo(&buf, " $3::%s) ORDER BY ", key_type);
+	deparse_key(&buf, route);
+	appendStringInfoString(&buf, " USING ");
+	deparse_operator(&buf, route->lt_opr);
+	appendStringInfoString(&buf, " LIMIT $4), keys AS (SELECT DISTINCT b.k FROM batch b), ");
+	deparse_move(&buf, route, through_delete);
+	appendStringInfoString(&buf, " SELECT (SELECT b.k::pg_catalog.text FROM batch b ORDER BY b.k USING ");
+	deparse_operator(&buf, route->gt_opr);
+	appendStringInfoString(&buf, " LIMIT 1), (SELECT pg_catalog.count(*) FROM batch), "
+						   "(SELECT pg_catalog.count(*) FROM moved)");
+	return buf.data;
+}
+
+/*
+ * reshard_plan(rel, ...): rows per (shard under the server's ring, shard
+ * under the shape $1 (num_shards), $2 (strategy), $3 (virtual_nodes)).
+ */
+char *
+deparse_reshard_plan_rows(const TableRoute *route)
+{
+	const char *ext = extension_schema_sql();
+	StringInfoData buf;
+
+	initStringInfo(&buf);
+	appendStringInfo(&buf, "SELECT %s.shard_for(", ext);
+	deparse_key(&buf, route);
+	appendStringInfo(&buf, "::pg_catalog.text), %s.shard_for(", ext);
+	deparse_key(&buf, route);
+	appendStringInfoString(&buf, "::pg_catalog.text, $1, $2, $3), pg_catalog.count(*) FROM ");
+	deparse_relation(&buf, route->relid);
+	appendStringInfoString(&buf, " t WHERE ");
+	deparse_key(&buf, route);
+	appendStringInfoString(&buf, " IS NOT NULL GROUP BY 1, 2 ORDER BY 1, 2");
+	return buf.data;
+}
+
+/* The rows of a table, counted through SQL (its own and its children's). */
+char *
+deparse_count_rows(Oid relid)
+{
+	StringInfoData buf;
+
+	initStringInfo(&buf);
+	appendStringInfoString(&buf, "SELECT pg_catalog.count(*) FROM ");
+	deparse_relation(&buf, relid);
+	appendStringInfoString(&buf, " t");
+	return buf.data;
+}

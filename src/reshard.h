@@ -1,0 +1,12 @@
+/*
+ * reshard.h: re-sharding: plans between ring shapes (reshard_plan.c) and the
+ * re-shard of a table PARTITION BY HASH (hash_reshard.c); reshard_table's
+ * batches are table functions (tables.h).
+ */
+#ifndef DAKERA_SHARD_RESHARD_H
+#define DAKERA_SHARD_RESHARD_H
+
+/* The holder of an unfinished HASH re-shard of relid, or InvalidOid (never an error). */
+extern Oid	reshard_pending_holder(Oid relid);
+
+#endif
