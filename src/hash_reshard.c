@@ -48,6 +48,7 @@
 #include "access/table.h"
 #include "access/tableam.h"
 #include "access/xact.h"
+#include "catalog/pg_attribute.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_inherits.h"
 #include "catalog/pg_trigger.h"
@@ -58,6 +59,7 @@
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "nodes/parsenodes.h"
+#include "storage/ipc.h"
 #include "storage/lmgr.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
@@ -178,22 +180,92 @@ pending_tables(const HashReshard *r, Oid holder, LOCKMODE lockmode)
 	return children;
 }
 
-/* The holder of a re-shard under way, or InvalidOid; refuses a table of that name that is not ours. */
+/*
+ * The comment that marks a holder: it names the table, never its OID, so
+ * that a dump restored elsewhere (new OIDs) still finds its re-shard.
+ */
+static char *
+holder_marker(const char *relname)
+{
+	return psprintf("dakera_shard: rows of table %s waiting to be re-sharded", quote_identifier(relname));
+}
+
+/*
+ * Is holder the holding table of a re-shard of relid: in its schema, a plain
+ * table of the same owner, carrying the marker, with the table's columns
+ * (names and types, as CREATE TABLE ... LIKE made it)?
+ */
+static bool
+is_holder_of(Oid relid, Oid holder)
+{
+	char	   *comment;
+	HeapTuple	tuple;
+	int			natts;
+	int			columns = 0;
+
+	if (get_rel_relkind(holder) != RELKIND_RELATION || get_rel_namespace(holder) != get_rel_namespace(relid) ||
+		ds_relation_owner(holder) != ds_relation_owner(relid))
+		return false;
+	comment = GetComment(holder, RelationRelationId, 0);
+	if (comment == NULL || strcmp(comment, holder_marker(get_rel_name(relid))) != 0)
+		return false;
+	tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(holder));
+	if (!HeapTupleIsValid(tuple))
+		return false;
+	natts = ((Form_pg_class) GETSTRUCT(tuple))->relnatts;
+	ReleaseSysCache(tuple);
+	for (AttrNumber a = 1; a <= natts; a++)
+	{
+		HeapTuple	att = SearchSysCache2(ATTNUM, ObjectIdGetDatum(holder), Int16GetDatum(a));
+		Form_pg_attribute form;
+		bool		same = true;
+
+		if (!HeapTupleIsValid(att))
+			continue;
+		form = (Form_pg_attribute) GETSTRUCT(att);
+		if (!form->attisdropped)
+		{
+			AttrNumber	match = get_attnum(relid, NameStr(form->attname));
+			Oid			type;
+			int32		typmod;
+			Oid			collation;
+
+			columns++;
+			if (match == InvalidAttrNumber)
+				same = false;
+			else
+			{
+				get_atttypetypmodcoll(relid, match, &type, &typmod, &collation);
+				same = type == form->atttypid && typmod == form->atttypmod;
+			}
+		}
+		ReleaseSysCache(att);
+		if (!same)
+			return false;
+	}
+	return columns == list_length(user_column_names(relid));
+}
+
+/*
+ * The holder of a re-shard under way, or InvalidOid; refuses a table of that
+ * name that is not ours, and says how to keep whatever rows it holds.
+ */
 static Oid
 find_holder(const HashReshard *r)
 {
 	Oid			holder = get_relname_relid(r->holder_name, r->nsp);
-	char	   *comment;
 
 	if (!OidIsValid(holder))
 		return InvalidOid;
-	comment = GetComment(holder, RelationRelationId, 0);
-	if (get_rel_relkind(holder) != RELKIND_RELATION || ds_relation_owner(holder) != r->owner ||
-		comment == NULL || strcmp(comment, r->marker) != 0)
+	if (!is_holder_of(r->relid, holder))
 		ereport(ERROR,
 				errcode(ERRCODE_DUPLICATE_TABLE),
-				errmsg("table %s exists and is not a re-shard of %s under way", r->holder_name, r->relname),
-				errhint("Rename or drop that table, then run reshard_hash_table again."));
+				errmsg("table %s.%s exists and is not a re-shard of %s under way",
+					   r->nsp_sql, quote_identifier(r->holder_name), r->rel_sql),
+				errdetail("A holding table carries the comment \"%s\", belongs to the table's owner and has the table's columns.",
+						  holder_marker(r->relname)),
+				errhint("Nothing was changed. Rename that table to keep its rows (ALTER TABLE %s.%s RENAME TO ...); if they are rows of %s, insert them back into it from the renamed table (INSERT INTO %s SELECT * FROM ...); then run reshard_hash_table again.",
+						r->nsp_sql, quote_identifier(r->holder_name), r->rel_sql, r->rel_sql));
 	return holder;
 }
 
@@ -320,8 +392,8 @@ move_batch(const HashReshard *r, Oid pending, int32 batch_size)
 					   counts[0], get_rel_name(pending), counts[1], r->relname),
 				errdetail("A trigger or rule of %s dropped rows on their way in; the batch was rolled back and nothing was lost.",
 						  r->relname),
-				errhint("Disable the BEFORE INSERT trigger that returns NULL (ALTER TABLE ... DISABLE TRIGGER ...) for the time of the re-shard, then run CALL reshard_hash_table('%s') again.",
-						r->rel_sql));
+				errhint("Disable the BEFORE INSERT trigger that returns NULL (%s: ALTER TABLE ... DISABLE TRIGGER ...) for the time of the re-shard, then run CALL reshard_hash_table('%s') again.",
+						insert_droppers(r->relid)[0] ? insert_droppers(r->relid) : "or the rule", r->rel_sql));
 	return counts[1];
 }
 
@@ -413,13 +485,38 @@ session_lock_id(Oid relid)
 	return id;
 }
 
+/*
+ * A session that ends with the lock held (reshard_hash_step called on its
+ * own, between two steps) releases it: PostgreSQL releases session locks at
+ * a transaction's abort, not at a backend's exit, and a lock left in the
+ * shared lock table would keep writers waiting for good and make the next
+ * backend on this PGPROC fail with "lock ... is already held".
+ */
+static void
+release_writes_at_exit(int code, Datum arg)
+{
+	if (OidIsValid(blocking_relid))
+	{
+		LockRelId	id = session_lock_id(blocking_relid);
+
+		UnlockRelationIdForSession(&id, ExclusiveLock);
+		blocking_relid = InvalidOid;
+	}
+}
+
 static void
 block_writes(Oid relid)
 {
+	static bool exit_callback = false;
 	LockRelId	id = session_lock_id(relid);
 
 	if (blocking_relid == relid)
 		return;
+	if (!exit_callback)
+	{
+		before_shmem_exit(release_writes_at_exit, (Datum) 0);
+		exit_callback = true;
+	}
 	LockRelationIdForSession(&id, ExclusiveLock);
 	blocking_relid = relid;
 }
@@ -499,7 +596,6 @@ reshard_pending_holder(Oid relid)
 {
 	char	   *relname = get_rel_name(relid);
 	char	   *name;
-	char	   *comment;
 	Oid			holder;
 
 	if (relname == NULL || get_rel_relkind(relid) != RELKIND_PARTITIONED_TABLE)
@@ -510,11 +606,7 @@ reshard_pending_holder(Oid relid)
 	holder = get_relname_relid(name, get_rel_namespace(relid));
 	if (!OidIsValid(holder))
 		return InvalidOid;
-	comment = GetComment(holder, RelationRelationId, 0);
-	if (comment == NULL ||
-		strcmp(comment, psprintf("dakera_shard: rows of table %u waiting to be re-sharded", relid)) != 0)
-		return InvalidOid;
-	return holder;
+	return is_holder_of(relid, holder) ? holder : InvalidOid;
 }
 
 /*
@@ -561,7 +653,7 @@ reshard_hash_step(PG_FUNCTION_ARGS)
 	r.nsp_sql = pstrdup(quote_identifier(get_namespace_name(r.nsp)));
 	r.rel_sql = psprintf("%s.%s", r.nsp_sql, quote_identifier(r.relname));
 	r.holder_name = checked_name(&r, "%s_reshard_pending", -1);
-	r.marker = psprintf("dakera_shard: rows of table %u waiting to be re-sharded", r.relid);
+	r.marker = holder_marker(r.relname);
 
 	if (!callback_registered)
 	{

@@ -105,6 +105,7 @@ is(everything('b2'), '40:820', 'B: every row is in the table');
 ($ret, $out, $err) = $node->psql('postgres', q{CALL reshard_hash_table('c')});
 isnt($ret, 0, 'C: a batch that would delete more rows than it inserts stops the run');
 like($err, qr/ERROR: .*deleted \d+ rows from c_pending_0 but inserted \d+/, 'C: loudly');
+like($err, qr/HINT: .*trigger drop_some on public\.c:/, 'C: its hint names the trigger');
 is(everything('c'), '40:820', 'C: 0 rows lost');
 $node->safe_psql('postgres', 'DROP TRIGGER drop_some ON c');
 ($ret, $out, $err) = $node->psql('postgres', q{CALL reshard_hash_table('c')});
