@@ -30,9 +30,9 @@ CORE_OBJS = src/core/keyhash.o src/core/ring.o src/core/jump.o src/core/shape.o 
 	src/core/reshard.o
 OBJS = $(CORE_OBJS) src/dakera_shard.o src/settings.o src/shape_errors.o \
 	src/server_ring.o src/ring_record.o src/ring_cache.o src/routing.o src/shard_batch.o \
-	src/shmem.o src/node_health.o src/shard_placement.o src/routing_key.o \
+	src/node_health.o src/shard_placement.o src/routing_key.o \
 	src/extension_catalog.o src/owner_scope.o src/partition_ddl.o src/table_route.o src/deparse.o src/table_functions.o src/key_encoding.o \
-	src/reshard_plan.o src/shard_hash_ops.o src/hash_partitions.o src/hash_reshard.o
+	src/reshard_plan.o src/shard_hash_ops.o src/hash_partitions.o src/hash_reshard.o src/copy_hint.o
 
 # pg_regress suites (sql/NAME.sql, expected/NAME.out), by server
 # configuration: each runs in a temporary instance started with

@@ -1,17 +1,13 @@
 /*
- * extension.h: the extension itself: its shared-memory hooks (shmem.c) and
- * its own catalog (extension_catalog.c): the extension, its schema, its
- * tables and their columns, and the one way to read them.
+ * extension.h: the extension's own catalog (extension_catalog.c): the
+ * extension, its schema, its tables and their columns, and the one way to
+ * read them.  It depends on no other part of the extension.
  */
 #ifndef DAKERA_SHARD_EXTENSION_H
 #define DAKERA_SHARD_EXTENSION_H
 
+#include "nodes/nodes.h"
 #include "utils/snapshot.h"
-
-/* shmem.c: the shared-memory hooks, when preloaded */
-extern void install_shmem_hooks(void);
-
-/* extension_catalog.c */
 
 #define EXTENSION_NAME "dakera_shard"
 
@@ -47,6 +43,21 @@ extern const char *extension_table_name(ExtensionTable table);
 
 /* One row of an extension table, values and nulls by Anum_ - 1; in the scan's memory. */
 typedef void (*ExtensionRowFn) (void *arg, Datum *values, bool *nulls);
+
+/*
+ * Called by the relcache callback when shard_ring_record may have changed
+ * (ring_record.c sets it, to drop its verdict: the catalog calls up, never
+ * includes what is above it).
+ */
+typedef void (*RecordChangedHook) (void);
+extern void set_record_changed_hook(RecordChangedHook hook);
+
+/*
+ * A node tree stored in a catalog row (partition bounds, argument defaults),
+ * read from the syscache, never evaluated; NULL when the row or the value
+ * is missing.
+ */
+extern Node *syscache_node(int cacheid, Oid oid, AttrNumber attnum);
 
 extern bool scan_extension_table(ExtensionTable table, Snapshot snapshot,
 								 ExtensionRowFn on_row, void *arg);

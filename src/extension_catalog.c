@@ -6,8 +6,8 @@
  * one cache; the relcache callback drops the cache when one of those tables
  * is invalidated (DROP EXTENSION, ALTER EXTENSION ... SET SCHEMA and a
  * rolled-back CREATE EXTENSION all send such an invalidation) or when every
- * relcache entry is, and tells the ring check (ring_record.c) when the
- * recorded shape may have changed.  A lookup that finds a table missing (in
+ * relcache entry is, and tells the ring check (ring_record.c, through the
+ * hook it sets) when the recorded shape may have changed.  A lookup that finds a table missing (in
  * the middle of an install script) is not cached.  This is the one way the
  * C code finds the extension's schema.
  *
@@ -32,9 +32,9 @@
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
+#include "utils/syscache.h"
 
 #include "extension.h"
-#include "routing.h"
 
 static const struct
 {
@@ -56,21 +56,26 @@ typedef struct ExtensionCache
 
 static ExtensionCache cache;
 static bool callback_registered = false;
+static RecordChangedHook record_changed_hook = NULL;
+
+void
+set_record_changed_hook(RecordChangedHook hook)
+{
+	record_changed_hook = hook;
+}
 
 static void
 extension_catalog_invalidated(Datum arg, Oid relid)
 {
 	bool		ours = relid == InvalidOid;
 
-	for (int t = 0; t < EXTENSION_TABLES && !ours; t++)
-		ours = cache.valid && relid == cache.tables[t];
+	for (int t = 0; t < EXTENSION_TABLES; t++)
+		ours |= OidIsValid(cache.tables[t]) && relid == cache.tables[t];
 	if (!ours)
 		return;
-	if (relid == InvalidOid || relid == cache.tables[SHARD_RING_RECORD])
-		forget_checked_ring();
-	if (cache.schema_sql != NULL)
-		pfree(cache.schema_sql);
-	memset(&cache, 0, sizeof(cache));
+	if ((relid == InvalidOid || relid == cache.tables[SHARD_RING_RECORD]) && record_changed_hook != NULL)
+		record_changed_hook();
+	cache.valid = false;		/* the OIDs stay, to match invalidations until the next lookup */
 }
 
 /* The schema an extension is installed in (extnamespace of pg_extension). */
@@ -110,21 +115,22 @@ load_cache(void)
 	found.extension = get_extension_oid(EXTENSION_NAME, true);
 	if (OidIsValid(found.extension))
 		found.schema = schema_of_extension(found.extension);
+	/* until every table is found, not valid: looked up again next time */
+	cache.extension = found.extension;
+	cache.schema = found.schema;
 	if (!OidIsValid(found.schema))
 		return false;
 	for (int t = 0; t < EXTENSION_TABLES; t++)
 	{
 		found.tables[t] = get_relname_relid(extension_tables[t].name, found.schema);
 		if (!OidIsValid(found.tables[t]))
-		{
-			cache.extension = found.extension;	/* not valid: looked up again next time */
-			cache.schema = found.schema;
 			return false;
-		}
 	}
 	found.schema_sql = MemoryContextStrdup(CacheMemoryContext,
 										   quote_identifier(get_namespace_name(found.schema)));
 	found.valid = true;
+	if (cache.schema_sql != NULL)
+		pfree(cache.schema_sql);
 	cache = found;
 	return true;
 }
@@ -180,6 +186,23 @@ extension_table(ExtensionTable table, bool missing_ok)
 				errmsg("table %s of extension %s is missing", extension_tables[table].name, EXTENSION_NAME),
 				errhint("Update the extension with ALTER EXTENSION %s UPDATE, or reinstall it.", EXTENSION_NAME));
 	return relid;
+}
+
+Node *
+syscache_node(int cacheid, Oid oid, AttrNumber attnum)
+{
+	HeapTuple	tuple = SearchSysCache1(cacheid, ObjectIdGetDatum(oid));
+	Node	   *node = NULL;
+	bool		isnull;
+	Datum		datum;
+
+	if (!HeapTupleIsValid(tuple))
+		return NULL;
+	datum = SysCacheGetAttr(cacheid, tuple, attnum, &isnull);
+	if (!isnull)
+		node = stringToNode(TextDatumGetCString(datum));
+	ReleaseSysCache(tuple);
+	return node;
 }
 
 /*

@@ -33,6 +33,7 @@
 #include "utils/lsyscache.h"
 #include "utils/syscache.h"
 
+#include "extension.h"
 #include "hashops.h"
 #include "routing.h"
 
@@ -54,18 +55,9 @@ hash_bound_shards(const PartitionBoundSpec *spec)
 PartitionBoundSpec *
 partition_bound(Oid partition)
 {
-	HeapTuple	tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(partition));
-	PartitionBoundSpec *spec = NULL;
-	bool		isnull;
-	Datum		bound;
+	Node	   *spec = syscache_node(RELOID, partition, Anum_pg_class_relpartbound);
 
-	if (!HeapTupleIsValid(tuple))
-		return NULL;
-	bound = SysCacheGetAttr(RELOID, tuple, Anum_pg_class_relpartbound, &isnull);
-	if (!isnull)
-		spec = (PartitionBoundSpec *) stringToNode(TextDatumGetCString(bound));
-	ReleaseSysCache(tuple);
-	return spec != NULL && IsA(spec, PartitionBoundSpec) ? spec : NULL;
+	return spec != NULL && IsA(spec, PartitionBoundSpec) ? (PartitionBoundSpec *) spec : NULL;
 }
 
 /*

@@ -604,9 +604,69 @@ reshard_pending_holder(Oid relid)
 	if (strlen(name) >= NAMEDATALEN)
 		return InvalidOid;
 	holder = get_relname_relid(name, get_rel_namespace(relid));
-	if (!OidIsValid(holder))
+	/*
+	 * Only a plain table of the routed table's own owner, as find_holder
+	 * demands: anyone who may create in the schema can plant a view or a
+	 * table with that name and comment, and the reports read the holder as
+	 * the routed table's owner.
+	 */
+	if (!OidIsValid(holder) || get_rel_relkind(holder) != RELKIND_RELATION ||
+		ds_relation_owner(holder) != ds_relation_owner(relid))
 		return InvalidOid;
 	return is_holder_of(relid, holder) ? holder : InvalidOid;
+}
+
+/* The table to re-shard, checked to be partitioned by HASH (... shard_ops), and its names. */
+static void
+describe_reshard(HashReshard *r, Oid relid, int32 batch_size)
+{
+	RoutingKey	key;
+
+	memset(r, 0, sizeof(HashReshard));
+	r->relid = relid;
+	if (!hash_partition_routing(r->relid, &key))
+		ereport(ERROR,
+				errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				errmsg("table %s is not partitioned by HASH (... shard_ops)", get_rel_name(r->relid)),
+				errhint("Re-shard other tables with reshard_table()."));
+	if (batch_size < 1)
+		ereport(ERROR, errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("batch_size must be at least 1"));
+	r->nsp = get_rel_namespace(r->relid);
+	r->owner = ds_relation_owner(r->relid);
+	r->relname = get_rel_name(r->relid);
+	r->nsp_sql = pstrdup(quote_identifier(get_namespace_name(r->nsp)));
+	r->rel_sql = psprintf("%s.%s", r->nsp_sql, quote_identifier(r->relname));
+	r->holder_name = checked_name(r, "%s_reshard_pending", -1);
+	r->marker = holder_marker(r->relname);
+}
+
+/*
+ * A step with a holder: move one batch from the first pending table (or the
+ * holder) that has rows; a round that moved nothing proves the pending
+ * tables empty (or moves what a writer kept) and finishes.  Returns the rows
+ * moved: 0 when finished.
+ */
+static int64
+move_or_finish(const HashReshard *r, Oid holder, int32 batch_size, bool blocking)
+{
+	List	   *sources = lappend_oid(pending_tables(r, holder, NoLock), holder);
+	ListCell   *lc;
+	int64		moved = 0;
+
+	set_guard(r, blocking);
+	moving_relid = r->relid;
+	foreach(lc, sources)
+	{
+		moved = move_batch(r, lfirst_oid(lc), batch_size);
+		if (moved > 0)
+			break;
+	}
+	if (moved == 0)
+		moved = finish(r, holder, batch_size);
+	moving_relid = InvalidOid;
+	if (moved == 0)
+		set_guard(r, false);
+	return moved;
 }
 
 /*
@@ -619,7 +679,6 @@ Datum
 reshard_hash_step(PG_FUNCTION_ARGS)
 {
 	HashReshard r;
-	RoutingKey	key;
 	int32		batch_size = PG_GETARG_INT32(1);
 	char	   *mode = text_to_cstring(PG_GETARG_TEXT_PP(2));
 	bool		blocking;
@@ -638,22 +697,7 @@ reshard_hash_step(PG_FUNCTION_ARGS)
 				errmsg("unknown re-shard mode \"%s\"", mode),
 				errhint("Use mode => 'block_writes' (the default: writes wait, none misses a pending row) or mode => 'online' (writes go on and may miss pending rows)."));
 	blocking = strcmp(mode, "block_writes") == 0;
-	memset(&r, 0, sizeof(r));
-	r.relid = PG_GETARG_OID(0);
-	if (!hash_partition_routing(r.relid, &key))
-		ereport(ERROR,
-				errcode(ERRCODE_WRONG_OBJECT_TYPE),
-				errmsg("table %s is not partitioned by HASH (... shard_ops)", get_rel_name(r.relid)),
-				errhint("Re-shard other tables with reshard_table()."));
-	if (batch_size < 1)
-		ereport(ERROR, errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("batch_size must be at least 1"));
-	r.nsp = get_rel_namespace(r.relid);
-	r.owner = ds_relation_owner(r.relid);
-	r.relname = get_rel_name(r.relid);
-	r.nsp_sql = pstrdup(quote_identifier(get_namespace_name(r.nsp)));
-	r.rel_sql = psprintf("%s.%s", r.nsp_sql, quote_identifier(r.relname));
-	r.holder_name = checked_name(&r, "%s_reshard_pending", -1);
-	r.marker = holder_marker(r.relname);
+	describe_reshard(&r, PG_GETARG_OID(0), batch_size);
 
 	if (!callback_registered)
 	{
@@ -684,24 +728,8 @@ reshard_hash_step(PG_FUNCTION_ARGS)
 	}
 	else
 	{
-		List	   *sources = lappend_oid(pending_tables(&r, holder, NoLock), holder);
-		ListCell   *lc;
-
-		set_guard(&r, blocking);
-		moving_relid = r.relid;
-		foreach(lc, sources)
-		{
-			moved = move_batch(&r, lfirst_oid(lc), batch_size);
-			if (moved > 0)
-				break;
-		}
-		/* a round that moved nothing: prove the pending tables empty, or move what a writer kept */
-		if (moved == 0)
-			moved = finish(&r, holder, batch_size);
-		moving_relid = InvalidOid;
+		moved = move_or_finish(&r, holder, batch_size, blocking);
 		step = moved > 0 ? "move" : "finish";
-		if (moved == 0)
-			set_guard(&r, false);
 	}
 	if (strcmp(step, "finish") == 0 || strcmp(step, "done") == 0)
 		release_writes(r.relid);

@@ -49,7 +49,7 @@ const ServerRing *ds_checked_ring = NULL;
  * may hold shard_for(text) of a constant folded under the old verdict (a
  * prepared statement, a PL/pgSQL plan); replanned, it calls shard_for again.
  */
-void
+static void
 forget_checked_ring(void)
 {
 	if (ds_checked_ring != NULL)
@@ -116,6 +116,7 @@ check_recorded_ring(void)
 				errdetail("The server routes with %s; shard ids stored in this database were made with %s.",
 						  shape_describe(&ring->shape), shape_describe(&rec.shape)),
 				errhint("Restart the server with the recorded dakera_shard settings, or record the new shape with SELECT record_shard_ring() and re-shard the stored rows with reshard_table()."));
+	set_record_changed_hook(forget_checked_ring);	/* before the verdict is kept */
 	ds_checked_ring = ring;
 	return ring;
 }

@@ -50,7 +50,6 @@ extern Shape server_shape(void);
 /* ring_record.c: the shape recorded in this database */
 extern const ServerRing *ds_checked_ring;	/* set once the check has passed */
 extern const ServerRing *check_recorded_ring(void);
-extern void forget_checked_ring(void);
 
 /*
  * The server's ring, after checking that it routes as the shape recorded in

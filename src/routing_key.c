@@ -89,7 +89,8 @@ route_function(Oid funcid)
 
 	if (symbol == NULL)
 		return ROUTE_NONE;
-	if (strcmp(symbol, "shard_for_server") == 0)
+	/* shard_for(uuid) is shard_for(key::text): the server's ring */
+	if (strcmp(symbol, "shard_for_server") == 0 || strcmp(symbol, "shard_for_uuid") == 0)
 		return ROUTE_SERVER;
 	if (strcmp(symbol, "shard_for_explicit") == 0)
 		return ROUTE_EXPLICIT;
@@ -231,18 +232,9 @@ const_text(Node *node, char **value)
 static List *
 declared_defaults(Oid funcid)
 {
-	HeapTuple	tuple = SearchSysCache1(PROCOID, ObjectIdGetDatum(funcid));
-	List	   *defaults = NIL;
-	bool		isnull;
-	Datum		stored;
+	Node	   *defaults = syscache_node(PROCOID, funcid, Anum_pg_proc_proargdefaults);
 
-	if (!HeapTupleIsValid(tuple))
-		return NIL;
-	stored = SysCacheGetAttr(PROCOID, tuple, Anum_pg_proc_proargdefaults, &isnull);
-	if (!isnull)
-		defaults = castNode(List, stringToNode(TextDatumGetCString(stored)));
-	ReleaseSysCache(tuple);
-	return defaults;
+	return defaults == NULL ? NIL : castNode(List, defaults);
 }
 
 /*

@@ -252,8 +252,8 @@ place_args(const TableRoute *route, Oid *types, Datum *values, int32 *unplaced)
 
 /*
  * The holder of an unfinished re-shard of a HASH table (InvalidOid if none),
- * and a NOTICE with its rows, counted as the table's owner:
- * those rows are part of the table, invisible through it until moved.
+ * and a NOTICE with its rows, counted as the table's owner: those rows are
+ * part of the table, invisible through it until moved.
  */
 static Oid
 pending_rows(const TableRoute *route)
@@ -289,6 +289,43 @@ lock_tree_nowait(Oid relid)
 	return true;
 }
 
+/* What one call of shard_rows scans, and where its rows go. */
+typedef struct RowsScan
+{
+	Oid			relid;
+	const char *shard_column;
+	bool		listing;
+	ScopedRowFn on_row;
+	void	   *arg;
+} RowsScan;
+
+/*
+ * The scan of shard_rows: rows and bytes per shard id, with the rows pending
+ * in an unfinished HASH re-shard counted under the shard they move to.  For
+ * a listing, false (and nothing scanned) when another session holds a lock
+ * on the table or on its pending rows' holder.
+ */
+static bool
+shard_rows_run(const RowsScan *scan)
+{
+	Oid			relid = scan->relid;
+	TableRoute	route;
+	Oid			holder;
+
+	resolve_table_route(&route, relid, NULL, scan->shard_column, false);
+	if (scan->listing && !lock_tree_nowait(relid))
+		return false;
+	holder = route.kind == ROUTE_BY_PARTITION ? reshard_pending_holder(relid) : InvalidOid;
+	if (scan->listing && OidIsValid(holder) && !lock_tree_nowait(holder))
+		return false;
+	/* rows pending in an unfinished HASH re-shard: counted under the shard they move to */
+	scan_table(relid, TABLE_READ,
+			   deparse_shard_rows(&route, scan->listing && get_rel_relkind(relid) == RELKIND_RELATION,
+								  pending_rows(&route)),
+			   0, NULL, NULL, NULL, scan->on_row, scan->arg);
+	return true;
+}
+
 /* Rows of a scan held back until it has succeeded whole. */
 typedef struct HeldRows
 {
@@ -312,24 +349,26 @@ hold_row(void *arg, TupleDesc desc, Datum *values, bool *nulls)
  * that a table that cannot be measured now (locked by another session, its
  * foreign server down, any error of the scan) is left out with a NOTICE
  * rather than make the whole listing wait or fail.  A cancel is not caught.
+ * Its rows stream from the executor: they are held, and reach the
+ * tuplestore only once the scan has succeeded whole.
  */
 static void
-listing_scan(Oid relid, const char *sql, ReturnSetInfo *rsinfo)
+listing_scan(RowsScan *scan, ReturnSetInfo *rsinfo)
 {
 	MemoryContext cxt = CurrentMemoryContext;
 	ResourceOwner owner = CurrentResourceOwner;
 	HeldRows	held = {cxt, rsinfo->setDesc, NIL};
 	ListCell   *lc;
 
+	scan->on_row = hold_row;
+	scan->arg = &held;
 	BeginInternalSubTransaction(NULL);
 	MemoryContextSwitchTo(cxt);
 	PG_TRY();
 	{
-		if (lock_tree_nowait(relid))
-			scan_table(relid, TABLE_READ, sql, 0, NULL, NULL, NULL, hold_row, &held);
-		else
+		if (!shard_rows_run(scan))
 			ereport(NOTICE,
-					errmsg("table %s is left out: another session holds a lock on it", qualified_relation(relid)),
+					errmsg("table %s is left out: another session holds a lock on it", qualified_relation(scan->relid)),
 					errhint("Its rows are counted again once that session's transaction ends."));
 		ReleaseCurrentSubTransaction();
 		MemoryContextSwitchTo(cxt);
@@ -348,9 +387,9 @@ listing_scan(Oid relid, const char *sql, ReturnSetInfo *rsinfo)
 		if (edata->sqlerrcode == ERRCODE_QUERY_CANCELED || edata->elevel > ERROR)
 			ReThrowError(edata);
 		ereport(NOTICE,
-				errmsg("table %s is left out: %s", qualified_relation(relid), edata->message),
+				errmsg("table %s is left out: %s", qualified_relation(scan->relid), edata->message),
 				edata->hint ? errhint("%s", edata->hint) :
-				errhint("partition_info('%s') shows the error on its own.", qualified_relation(relid)));
+				errhint("partition_info('%s') shows the error on its own.", qualified_relation(scan->relid)));
 		held.rows = NIL;
 	}
 	PG_END_TRY();
@@ -369,20 +408,21 @@ PG_FUNCTION_INFO_V1(shard_rows);
 Datum
 shard_rows(PG_FUNCTION_ARGS)
 {
-	Oid			relid = ds_relation_arg(fcinfo, 0, "shard_rows", "rel");
-	TableRoute	route;
-	char	   *sql;
+	RowsScan	scan = {0};
 
+	scan.relid = ds_relation_arg(fcinfo, 0, "shard_rows", "rel");
 	ds_arg_required(fcinfo, 2, "shard_rows", "listing");
-	resolve_table_route(&route, relid, NULL, name_arg(fcinfo, 1), false);
-	/* rows pending in an unfinished HASH re-shard: counted under the shard they move to */
-	sql = deparse_shard_rows(&route, PG_GETARG_BOOL(2) && get_rel_relkind(relid) == RELKIND_RELATION,
-							 pending_rows(&route));
+	scan.shard_column = name_arg(fcinfo, 1);
+	scan.listing = PG_GETARG_BOOL(2);
 	InitMaterializedSRF(fcinfo, 0);
-	if (PG_GETARG_BOOL(2))
-		listing_scan(relid, sql, (ReturnSetInfo *) fcinfo->resultinfo);
+	if (scan.listing)
+		listing_scan(&scan, (ReturnSetInfo *) fcinfo->resultinfo);
 	else
-		scan_table(relid, TABLE_READ, sql, 0, NULL, NULL, NULL, put_row, fcinfo->resultinfo);
+	{
+		scan.on_row = put_row;
+		scan.arg = fcinfo->resultinfo;
+		(void) shard_rows_run(&scan);
+	}
 	return (Datum) 0;
 }
 

@@ -101,6 +101,9 @@ extern char *deparse_reshard_still_there(const TableRoute *route);
 extern char *deparse_reshard_plan_rows(const TableRoute *route);
 extern char *deparse_count_rows(Oid relid);
 
+/* copy_hint.c: the hint of a restore into another shape (a ProcessUtility hook) */
+extern void install_copy_hint_hook(void);
+
 /* owner_scope.c: SQL on a user's table runs as its owner, security-restricted */
 
 typedef enum TableRight

@@ -61,6 +61,8 @@ my $ok = IPC::Run::run([ 'psql', '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', $oth
 	'>', \$out, '2>', \$err);
 ok(!$ok, 'another shape: the plain dump fails');
 like($err, qr/violates partition constraint|partition constraint/, 'another shape: on the partition constraint');
+like($err, qr/HINT:  This table is partitioned by shard, .*--load-via-partition-root.*CALL reshard_hash_table/,
+	'another shape: the error says how to restore (issue 19, item 5)');
 $other->safe_psql('postgres', 'DROP TABLE IF EXISTS vectors; DROP EXTENSION IF EXISTS dakera_shard CASCADE');
 
 # the documented way: through the root, then re-shard

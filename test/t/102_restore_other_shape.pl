@@ -62,6 +62,12 @@ $new->start;
 $new->safe_psql('postgres', 'CREATE DATABASE naive');
 my ($rc, $out, $err) = $new->psql('naive', undef, extra_params => [ '-f', $plain_dump ]);
 like($err, qr/violates partition constraint/, 'a plain restore into another shape fails its partition constraints');
+# issue 19, item 5: and the failure says what to do
+like($err, qr/violates partition constraint.*\nDETAIL:  [^\n]*\nHINT:  This table is partitioned by shard, and its rows were dumped from a server whose ring has another shape\. Restore through the partition root: pg_dump --load-via-partition-root/,
+	'the error of that COPY names the procedure in its hint');
+my @failed_copies = $err =~ /violates partition constraint/g;
+my @hinted = $err =~ /HINT:  This table is partitioned by shard/g;
+is(scalar(@hinted), scalar(@failed_copies), 'every COPY that failed its partition constraint has the hint');
 is($new->safe_psql('naive', 'SELECT count(*) FROM parted'), '0', '(and would lose those rows: the reason for the procedure)');
 
 # the procedure
