@@ -166,6 +166,29 @@ deparse_stored_shard(StringInfo buf, const TableRoute *route)
 }
 
 /*
+ * The shard id a row carries now, as int4: a plain column's value outside
+ * int4 (a bigint column) is no shard id (NULL) rather than an error.
+ */
+static void
+deparse_stored_shard_int4(StringInfo buf, const TableRoute *route)
+{
+	if (route->kind != ROUTE_BY_PLAIN_COLUMN)
+	{
+		appendStringInfoChar(buf, '(');
+		deparse_stored_shard(buf, route);
+		appendStringInfoString(buf, ")::pg_catalog.int4");
+		return;
+	}
+	appendStringInfoString(buf, "(CASE WHEN ");
+	deparse_column(buf, route->relid, route->shard_attnum);
+	appendStringInfoString(buf, "::pg_catalog.numeric OPERATOR(pg_catalog.>=) -2147483648 AND ");
+	deparse_column(buf, route->relid, route->shard_attnum);
+	appendStringInfoString(buf, "::pg_catalog.numeric OPERATOR(pg_catalog.<=) 2147483647 THEN ");
+	deparse_column(buf, route->relid, route->shard_attnum);
+	appendStringInfoString(buf, " END)::pg_catalog.int4");
+}
+
+/*
  * The condition that a row (alias t, key not NULL) is stale.  For a table
  * partitioned by shard, $1 and $2 are the arrays of partition_places().
  */
@@ -199,18 +222,18 @@ deparse_shard_rows(const TableRoute *route, bool only, Oid pending)
 	initStringInfo(&buf);
 	if (!OidIsValid(pending))
 	{
-		appendStringInfoString(&buf, "SELECT (");
-		deparse_stored_shard(&buf, route);
-		appendStringInfoString(&buf, ")::pg_catalog.int4, pg_catalog.count(*), pg_catalog.sum(");
+		appendStringInfoString(&buf, "SELECT ");
+		deparse_stored_shard_int4(&buf, route);
+		appendStringInfoString(&buf, ", pg_catalog.count(*), pg_catalog.sum(");
 		deparse_row_bytes(&buf, route->relid);
 		appendStringInfo(&buf, ")::pg_catalog.int8 FROM %s", only ? "ONLY " : "");
 		deparse_relation(&buf, route->relid);
 		appendStringInfoString(&buf, " t GROUP BY 1");
 		return buf.data;
 	}
-	appendStringInfoString(&buf, "SELECT u.s, pg_catalog.count(*), pg_catalog.sum(u.b)::pg_catalog.int8 FROM (SELECT (");
-	deparse_stored_shard(&buf, route);
-	appendStringInfoString(&buf, ")::pg_catalog.int4 AS s, ");
+	appendStringInfoString(&buf, "SELECT u.s, pg_catalog.count(*), pg_catalog.sum(u.b)::pg_catalog.int8 FROM (SELECT ");
+	deparse_stored_shard_int4(&buf, route);
+	appendStringInfoString(&buf, " AS s, ");
 	deparse_row_bytes(&buf, route->relid);
 	appendStringInfoString(&buf, " AS b FROM ");
 	deparse_relation(&buf, route->relid);
