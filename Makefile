@@ -28,11 +28,14 @@ UPDATE_PIECES = $(patsubst %,sql/install/%.sql,0.1.0--0.2.0-head prerequisites 0
 	hash_ops privileges-since-0.1.0)
 CORE_OBJS = src/core/keyhash.o src/core/ring.o src/core/jump.o src/core/shape.o src/core/placement.o \
 	src/core/reshard.o
-OBJS = $(CORE_OBJS) src/dakera_shard.o src/settings.o src/shape_errors.o \
-	src/server_ring.o src/ring_record.o src/ring_cache.o src/routing.o src/shard_batch.o \
-	src/node_health.o src/shard_placement.o src/routing_key.o \
-	src/extension_catalog.o src/owner_scope.o src/partition_ddl.o src/table_route.o src/deparse.o src/table_functions.o src/key_encoding.o \
-	src/reshard_plan.o src/shard_hash_ops.o src/hash_partitions.o src/hash_reshard.o src/copy_hint.o
+OBJS = $(CORE_OBJS) src/dakera_shard.o src/extension_catalog.o \
+	src/routing/settings.o src/routing/shape_errors.o src/routing/server_ring.o src/routing/ring_record.o \
+	src/routing/ring_cache.o src/routing/routing.o src/routing/shard_batch.o src/routing/key_encoding.o \
+	src/placement/node_health.o src/placement/shard_placement.o \
+	src/tables/routing_key.o src/tables/table_route.o src/tables/deparse.o src/tables/owner_scope.o \
+	src/tables/table_functions.o src/tables/partition_ddl.o src/tables/copy_hint.o \
+	src/reshard/hash_reshard.o src/reshard/reshard_plan.o \
+	src/hashops/shard_hash_ops.o src/hashops/hash_partitions.o
 
 # pg_regress suites (sql/NAME.sql, expected/NAME.out), by server
 # configuration: each runs in a temporary instance started with
@@ -89,7 +92,7 @@ sql/$(EXTENSION)--0.1.0--$(EXTVERSION).sql: $(UPDATE_PIECES) Makefile
 
 # PGXS tracks no header dependencies: rebuild every object when a header
 # changes (the ring lookup, for one, is inline in src/core/ring.h)
-$(OBJS): $(wildcard src/*.h src/core/*.h)
+$(OBJS): $(wildcard src/*.h src/*/*.h)
 
 # Objects are built for one PostgreSQL: after a build for another
 # (PG_CONFIG=...), rebuild them rather than install a library that the

@@ -22,9 +22,9 @@
 #include "storage/lwlock.h"
 #include "storage/shmem.h"
 
-#include "placement.h"
-#include "routing.h"
-#include "tables.h"
+#include "placement/placement.h"
+#include "routing/routing.h"
+#include "tables/tables.h"
 
 DS_MODULE_MAGIC;				/* compat.h: names the library on 18 */
 

@@ -33,8 +33,8 @@
 #include "utils/timestamp.h"
 
 #include "extension.h"
-#include "reshard.h"
-#include "routing.h"
+#include "reshard/reshard.h"
+#include "routing/routing.h"
 
 typedef struct RecordedShape
 {

@@ -18,7 +18,7 @@
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 
-#include "routing.h"
+#include "routing/routing.h"
 
 /*
  * Hash of the key in argument 0.  PG_GETARG_TEXT_PP without its function

@@ -22,7 +22,7 @@
 #include "utils/builtins.h"
 #include "utils/timestamp.h"
 
-#include "placement.h"
+#include "placement/placement.h"
 
 typedef struct HealthTable
 {

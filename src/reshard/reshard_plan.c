@@ -15,7 +15,7 @@
 #include "utils/builtins.h"
 
 #include "core/reshard.h"
-#include "routing.h"
+#include "routing/routing.h"
 
 /* A shape from SQL arguments, checked, with its ring when it uses one. */
 static Shape

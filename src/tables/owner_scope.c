@@ -49,7 +49,7 @@
 #include "utils/rls.h"
 #include "utils/syscache.h"
 
-#include "tables.h"
+#include "tables/tables.h"
 
 /*
  * Each check below returns whether the caller passes it; when report is

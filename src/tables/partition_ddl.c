@@ -23,7 +23,7 @@
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 
-#include "tables.h"
+#include "tables/tables.h"
 
 static char *
 partition_ddl(Oid parent, const char *name, int32 shard, int32 modulus, const char *server)

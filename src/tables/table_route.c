@@ -35,9 +35,9 @@
 #include "utils/syscache.h"
 #include "utils/typcache.h"
 
-#include "hashops.h"
-#include "routing.h"
-#include "tables.h"
+#include "hashops/hashops.h"
+#include "routing/routing.h"
+#include "tables/tables.h"
 
 /* Number of attributes of a relation, dropped ones included. */
 static int

@@ -24,7 +24,7 @@
 #include "miscadmin.h"
 #include "utils/memutils.h"
 
-#include "routing.h"
+#include "routing/routing.h"
 
 #define RING_CACHE_KEEP 8
 #define RING_CACHE_BUDGET ((Size) 256 * 1024 * 1024)

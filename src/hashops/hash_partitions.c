@@ -34,9 +34,9 @@
 #include "utils/syscache.h"
 
 #include "extension.h"
-#include "hashops.h"
-#include "tables.h"
-#include "routing.h"
+#include "hashops/hashops.h"
+#include "routing/routing.h"
+#include "tables/tables.h"
 
 /* The shards of the server's ring that a HASH bound (MODULUS m, REMAINDER r) takes. */
 List *

@@ -22,7 +22,7 @@
 #include "storage/shmem.h"
 #include "utils/memutils.h"
 
-#include "routing.h"
+#include "routing/routing.h"
 
 /* What shared memory holds: the description, then the ring's flat block. */
 typedef struct SharedRing

@@ -13,7 +13,7 @@
 
 #include "compat.h"
 
-#include "routing.h"
+#include "routing/routing.h"
 
 static bool
 is_ascii(const char *data, size_t len)

@@ -71,10 +71,10 @@
 #include "utils/snapmgr.h"
 #include "utils/syscache.h"
 
-#include "hashops.h"
-#include "reshard.h"
-#include "routing.h"
-#include "tables.h"
+#include "hashops/hashops.h"
+#include "reshard/reshard.h"
+#include "routing/routing.h"
+#include "tables/tables.h"
 
 typedef struct HashReshard
 {

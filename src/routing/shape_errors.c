@@ -12,7 +12,7 @@
 #include "lib/stringinfo.h"
 #include "utils/builtins.h"
 
-#include "routing.h"
+#include "routing/routing.h"
 
 static void
 report_out_of_range(const char *name, int64 value, int max)

@@ -24,8 +24,8 @@
 #include "utils/guc.h"
 #include "utils/memutils.h"
 
-#include "placement.h"
-#include "routing.h"
+#include "placement/placement.h"
+#include "routing/routing.h"
 
 int			ds_strategy_setting = STRATEGY_CONSISTENT_HASH;
 int			ds_num_shards_setting = 4;

@@ -39,7 +39,7 @@
 #include "utils/lsyscache.h"
 #include "utils/uuid.h"
 
-#include "routing.h"
+#include "routing/routing.h"
 
 /* What hash_combine64(0, h) adds to h; see the design note. */
 #define PARTITION_COMBINE_OFFSET UINT64CONST(0x49a0f4dd15e5a8e3)

@@ -22,7 +22,7 @@
 #include "funcapi.h"
 #include "utils/array.h"
 
-#include "routing.h"
+#include "routing/routing.h"
 
 /* The keys of one shard, as they are written into its array. */
 typedef struct ShardOutput

@@ -44,8 +44,8 @@
 #include "utils/syscache.h"
 
 #include "extension.h"
-#include "routing.h"
-#include "tables.h"
+#include "routing/routing.h"
+#include "tables/tables.h"
 
 /* shard_for(key, num_shards, strategy, virtual_nodes) */
 #define EXPLICIT_ARGS 4

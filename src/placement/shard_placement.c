@@ -24,9 +24,9 @@
 #include "utils/snapmgr.h"
 
 #include "extension.h"
-#include "placement.h"
-#include "routing.h"
-#include "tables.h"
+#include "placement/placement.h"
+#include "routing/routing.h"
+#include "tables/tables.h"
 
 typedef struct Registration
 {

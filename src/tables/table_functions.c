@@ -38,10 +38,10 @@
 #include "utils/rel.h"
 #include "utils/resowner.h"
 
-#include "hashops.h"
-#include "reshard.h"
-#include "routing.h"
-#include "tables.h"
+#include "hashops/hashops.h"
+#include "reshard/reshard.h"
+#include "routing/routing.h"
+#include "tables/tables.h"
 
 static char *
 name_arg(FunctionCallInfo fcinfo, int n)

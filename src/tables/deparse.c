@@ -25,7 +25,7 @@
 #include "utils/syscache.h"
 
 #include "extension.h"
-#include "tables.h"
+#include "tables/tables.h"
 
 /* "schema"."name" of a relation, or the error that says it does not exist. */
 char *

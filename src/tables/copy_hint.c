@@ -25,7 +25,7 @@
 #include "utils/elog.h"
 #include "utils/lsyscache.h"
 
-#include "tables.h"
+#include "tables/tables.h"
 
 static ProcessUtility_hook_type prev_process_utility = NULL;
 
