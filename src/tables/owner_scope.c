@@ -41,6 +41,7 @@
 #include "funcapi.h"
 #include "miscadmin.h"
 #include "nodes/params.h"
+#include "storage/lmgr.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/datum.h"
@@ -253,6 +254,31 @@ caller_may(Oid relid, TableRight right, bool report)
 }
 
 /*
+ * A listing reads the catalog rows of tables that other sessions may be
+ * creating, altering or dropping at that moment; a table dropped between two
+ * catalog reads fails the second ("relation with OID ... does not exist",
+ * "cache lookup failed for attribute ...").  So a listing locks each table
+ * it is about to read, ACCESS SHARE as a query would and without waiting
+ * (only ACCESS EXCLUSIVE conflicts: DROP, most ALTER TABLE, TRUNCATE, LOCK
+ * TABLE), then checks that it still exists: once the lock is granted the
+ * catalog is current for it and stays so until the end of the transaction.
+ * LISTED_GONE: it was dropped (nothing to list); LISTED_BUSY: another
+ * session holds it (the listing leaves it out with a NOTICE, never waits).
+ */
+ListedLock
+ds_lock_listed(Oid relid)
+{
+	if (!ConditionalLockRelationOid(relid, AccessShareLock))
+		return SearchSysCacheExists1(RELOID, ObjectIdGetDatum(relid)) ? LISTED_BUSY : LISTED_GONE;
+	if (!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(relid)))
+	{
+		UnlockRelationOid(relid, AccessShareLock);
+		return LISTED_GONE;
+	}
+	return LISTED_HELD;
+}
+
+/*
  * table_readable(rel): whether the caller may measure the table, without
  * an error when not (shard_overview leaves such tables out).
  */
@@ -262,7 +288,8 @@ table_readable(PG_FUNCTION_ARGS)
 {
 	Oid			relid = PG_GETARG_OID(0);
 
-	if (!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(relid)))
+	/* under shard_overview, sharded_tables() already holds the table */
+	if (ds_lock_listed(relid) == LISTED_GONE)
 		PG_RETURN_BOOL(false);
 	PG_RETURN_BOOL(caller_may(relid, TABLE_READ, false));
 }

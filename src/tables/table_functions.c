@@ -21,6 +21,7 @@
 #include "catalog/namespace.h"
 #include "catalog/pg_attrdef.h"
 #include "catalog/pg_class.h"
+#include "catalog/partition.h"
 #include "catalog/pg_inherits.h"
 #include "catalog/pg_partitioned_table.h"
 #include "catalog/pg_type.h"
@@ -37,6 +38,7 @@
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/resowner.h"
+#include "utils/syscache.h"
 
 #include "hashops/hashops.h"
 #include "reshard/reshard.h"
@@ -114,22 +116,86 @@ put_routed(ReturnSetInfo *rsinfo, Oid relid, const char *column, const RoutingKe
 }
 
 /*
- * Tables that routed_tables lists: not partitions (their parent is listed),
- * and not other sessions' temporary tables, which nobody but their session
- * can read (as shard_overview leaves them out, so does sharded_tables, so
- * that every table it lists can be passed to partition_info).
+ * Is the table routed by our shard_for (partition key or a stored generated
+ * column)?  From the catalog alone, as routed_tables reads it.
+ */
+static bool
+routed_table(Oid relid)
+{
+	RoutingKey	key;
+	HeapTuple	tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	int			natts;
+
+	if (!HeapTupleIsValid(tuple))
+		return false;
+	natts = ((Form_pg_class) GETSTRUCT(tuple))->relnatts;
+	ReleaseSysCache(tuple);
+	if (partition_routing(relid, &key))
+		return true;
+	for (AttrNumber attnum = 1; attnum <= natts; attnum++)
+		if (column_routing(relid, attnum, &key))
+			return true;
+	return false;
+}
+
+/*
+ * Tables that routed_tables lists: not a partition of a table that is
+ * itself routed by shard (that table is listed and its scan counts the
+ * partition's rows), but a table partitioned by shard below a parent
+ * partitioned otherwise (by time, say) is; and not other sessions'
+ * temporary tables, which nobody but their session can read (as
+ * shard_overview leaves them out, so does sharded_tables, so that every
+ * table it lists can be passed to partition_info).
  */
 static bool
 listed_relation(Oid relid)
 {
 	char		relkind = get_rel_relkind(relid);
+	ListCell   *lc;
 
 	if (relkind != RELKIND_RELATION && relkind != RELKIND_PARTITIONED_TABLE &&
 		relkind != RELKIND_FOREIGN_TABLE)
 		return false;
 	if (get_rel_persistence(relid) == RELPERSISTENCE_TEMP && isOtherTempNamespace(get_rel_namespace(relid)))
 		return false;
-	return !get_rel_relispartition(relid);
+	if (!get_rel_relispartition(relid))
+		return true;
+	foreach(lc, get_partition_ancestors(relid))
+		if (routed_table(lfirst_oid(lc)))
+			return false;
+	return true;
+}
+
+/*
+ * Lock a table routed_tables is about to read (ds_lock_listed), and check
+ * again that it is one to list: whether to read it.  A table another
+ * session holds (being dropped, altered, locked) is left out with a NOTICE.
+ */
+static bool
+lock_routed(Oid relid)
+{
+	char	   *name;
+	char	   *nsp;
+
+	if (!listed_relation(relid))
+		return false;
+	switch (ds_lock_listed(relid))
+	{
+		case LISTED_HELD:
+			return listed_relation(relid);
+		case LISTED_GONE:
+			return false;
+		case LISTED_BUSY:
+			name = get_rel_name(relid);
+			nsp = name ? get_namespace_name(get_rel_namespace(relid)) : NULL;
+			if (nsp != NULL)
+				ereport(NOTICE,
+						errmsg("table %s is left out: another session holds a lock on it",
+							   quote_qualified_identifier(nsp, name)),
+						errhint("It is listed again once that session's transaction ends."));
+			return false;
+	}
+	return false;
 }
 
 /*
@@ -153,8 +219,10 @@ report_unfinished_reshard(Oid relid)
  * routed_tables(): every table partitioned by our shard_for, and every
  * stored generated column filled by it, from pg_partitioned_table and
  * pg_attrdef.  Columns: rel, shard_column, num_shards, server_ring,
- * key_column, strategy, virtual_nodes.  Partitions are not listed (their
- * parent is).
+ * key_column, strategy, virtual_nodes.  A partition is not listed when a
+ * table above it is (listed_relation).  Each table is locked before its
+ * catalog rows are read (lock_routed): the lock stays to the end of the
+ * transaction, so that the callers (shard_overview) find it still there.
  */
 PG_FUNCTION_INFO_V1(routed_tables);
 Datum
@@ -165,20 +233,18 @@ routed_tables(PG_FUNCTION_ARGS)
 	SysScanDesc scan;
 	HeapTuple	tuple;
 	RoutingKey	key;
+	List	   *partitioned = NIL;
+	List	   *generated = NIL;
+	List	   *attnums = NIL;
+	ListCell   *lc,
+			   *lc2;
 
 	InitMaterializedSRF(fcinfo, 0);
+	/* the candidates first: a lock taken while a catalog scan is open would not renew its snapshot */
 	catalog = table_open(PartitionedRelationId, AccessShareLock);
 	scan = systable_beginscan(catalog, InvalidOid, false, NULL, 0, NULL);
 	while (HeapTupleIsValid(tuple = systable_getnext(scan)))
-	{
-		Oid			relid = ((Form_pg_partitioned_table) GETSTRUCT(tuple))->partrelid;
-
-		if (listed_relation(relid) && partition_routing(relid, &key))
-		{
-			put_routed(rsinfo, relid, NULL, &key);
-			report_unfinished_reshard(relid);
-		}
-	}
+		partitioned = lappend_oid(partitioned, ((Form_pg_partitioned_table) GETSTRUCT(tuple))->partrelid);
 	systable_endscan(scan);
 	table_close(catalog, AccessShareLock);
 
@@ -188,12 +254,35 @@ routed_tables(PG_FUNCTION_ARGS)
 	{
 		Form_pg_attrdef def = (Form_pg_attrdef) GETSTRUCT(tuple);
 
-		CHECK_FOR_INTERRUPTS();
-		if (listed_relation(def->adrelid) && column_routing(def->adrelid, def->adnum, &key))
-			put_routed(rsinfo, def->adrelid, get_attname(def->adrelid, def->adnum, false), &key);
+		generated = lappend_oid(generated, def->adrelid);
+		attnums = lappend_int(attnums, def->adnum);
 	}
 	systable_endscan(scan);
 	table_close(catalog, AccessShareLock);
+
+	foreach(lc, partitioned)
+	{
+		Oid			relid = lfirst_oid(lc);
+
+		CHECK_FOR_INTERRUPTS();
+		if (lock_routed(relid) && partition_routing(relid, &key))
+		{
+			put_routed(rsinfo, relid, NULL, &key);
+			report_unfinished_reshard(relid);
+		}
+	}
+	forboth(lc, generated, lc2, attnums)
+	{
+		Oid			relid = lfirst_oid(lc);
+		AttrNumber	attnum = (AttrNumber) lfirst_int(lc2);
+		char	   *column;
+
+		CHECK_FOR_INTERRUPTS();
+		if (!lock_routed(relid) || (column = get_attname(relid, attnum, true)) == NULL)
+			continue;
+		if (column_routing(relid, attnum, &key))
+			put_routed(rsinfo, relid, column, &key);
+	}
 	return (Datum) 0;
 }
 
@@ -410,11 +499,15 @@ shard_rows(PG_FUNCTION_ARGS)
 {
 	RowsScan	scan = {0};
 
-	scan.relid = ds_relation_arg(fcinfo, 0, "shard_rows", "rel");
+	ds_arg_required(fcinfo, 0, "shard_rows", "rel");
 	ds_arg_required(fcinfo, 2, "shard_rows", "listing");
-	scan.shard_column = name_arg(fcinfo, 1);
 	scan.listing = PG_GETARG_BOOL(2);
 	InitMaterializedSRF(fcinfo, 0);
+	/* a listing's table dropped since it was listed: nothing to count */
+	if (scan.listing && ds_lock_listed(PG_GETARG_OID(0)) == LISTED_GONE)
+		return (Datum) 0;
+	scan.relid = ds_relation_arg(fcinfo, 0, "shard_rows", "rel");
+	scan.shard_column = name_arg(fcinfo, 1);
 	if (scan.listing)
 		listing_scan(&scan, (ReturnSetInfo *) fcinfo->resultinfo);
 	else

@@ -148,6 +148,15 @@ extern uint64 run_as_owner(Oid relid, TableRight right, const ScopedStatement *s
 extern uint64 run_as_caller(const ScopedStatement *stmt);
 extern Oid	ds_relation_owner(Oid relid);
 
+/* a listing's hold on one table it lists (ds_lock_listed) */
+typedef enum ListedLock
+{
+	LISTED_HELD,				/* locked, and it exists: safe to read */
+	LISTED_GONE,				/* dropped meanwhile: leave it out silently */
+	LISTED_BUSY					/* another session holds a conflicting lock */
+} ListedLock;
+extern ListedLock ds_lock_listed(Oid relid);
+
 /* checks of the arguments of C entry points that are not STRICT */
 extern void ds_arg_required(FunctionCallInfo fcinfo, int n, const char *function, const char *argname);
 extern Oid	ds_relation_arg(FunctionCallInfo fcinfo, int n, const char *function, const char *argname);
