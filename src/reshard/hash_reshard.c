@@ -62,6 +62,7 @@
 #include "miscadmin.h"
 #include "nodes/makefuncs.h"
 #include "nodes/parsenodes.h"
+#include "parser/parse_func.h"
 #include "storage/ipc.h"
 #include "storage/lmgr.h"
 #include "utils/builtins.h"
@@ -551,31 +552,90 @@ release_writes(Oid relid)
 	blocking_relid = InvalidOid;
 }
 
-static bool
-has_guard(const HashReshard *r)
-{
-	Relation	rel = table_open(r->relid, NoLock);
-	bool		found = false;
+/*
+ * The guard is recognised by what it is, never by its name alone: a trigger
+ * of our reshard_write_guard(), BEFORE, FOR EACH STATEMENT, on INSERT,
+ * UPDATE, DELETE and TRUNCATE, without arguments, columns or WHEN.  A user's
+ * trigger that happens to be named dakera_shard_reshard_guard is not the
+ * guard: taking it for one left writes unguarded after an interrupted run
+ * (a write could miss a pending row), and the end of the run dropped it.
+ */
+#define GUARD_EVENTS (TRIGGER_TYPE_BEFORE | TRIGGER_TYPE_INSERT | TRIGGER_TYPE_UPDATE | \
+					  TRIGGER_TYPE_DELETE | TRIGGER_TYPE_TRUNCATE)
 
+static Oid
+guard_function(void)
+{
+	return LookupFuncName(list_make2(makeString("dakera_shard_internal"), makeString("reshard_write_guard")),
+						  0, NULL, true);
+}
+
+static bool
+is_guard(const Trigger *trigger, Oid function)
+{
+	return OidIsValid(function) && trigger->tgfoid == function && trigger->tgtype == GUARD_EVENTS &&
+		trigger->tgnargs == 0 && trigger->tgnattr == 0 && trigger->tgqual == NULL &&
+		!trigger->tgisinternal && !OidIsValid(trigger->tgconstraint);
+}
+
+/*
+ * The name of the table's guard (NULL: none); *name_taken: whether a
+ * trigger named dakera_shard_reshard_guard exists that is not the guard.
+ */
+static char *
+find_guard(Oid relid, bool *name_taken)
+{
+	Relation	rel = table_open(relid, NoLock);
+	Oid			function = guard_function();
+	char	   *found = NULL;
+
+	*name_taken = false;
 	if (rel->trigdesc != NULL)
 		for (int i = 0; i < rel->trigdesc->numtriggers; i++)
-			if (strcmp(rel->trigdesc->triggers[i].tgname, GUARD_TRIGGER) == 0)
-				found = true;
+		{
+			const Trigger *trigger = &rel->trigdesc->triggers[i];
+
+			if (is_guard(trigger, function))
+				found = pstrdup(trigger->tgname);
+			else if (strcmp(trigger->tgname, GUARD_TRIGGER) == 0)
+				*name_taken = true;
+		}
 	table_close(rel, NoLock);
 	return found;
 }
 
+/* A re-shard that may need the guard refuses, before it changes anything, a table whose trigger has its name. */
+static void
+check_guard_name(const HashReshard *r)
+{
+	bool		name_taken;
+
+	if (find_guard(r->relid, &name_taken) == NULL && name_taken)
+		ereport(ERROR,
+				errcode(ERRCODE_DUPLICATE_OBJECT),
+				errmsg("table %s has a trigger named \"%s\" that is not dakera_shard's write guard",
+					   qualified_relation(r->relid), GUARD_TRIGGER),
+				errdetail("A re-shard in mode block_writes puts a trigger of that name on the table, to refuse writes while the run is interrupted."),
+				errhint("Rename that trigger (ALTER TRIGGER %s ON %s RENAME TO ...), then run reshard_hash_table again; or re-shard with mode => 'online', which puts no guard.",
+						GUARD_TRIGGER, qualified_relation(r->relid)));
+}
+
+/* Put the guard on the table, or take it away; a trigger that is not the guard is never dropped. */
 static void
 set_guard(const HashReshard *r, bool on)
 {
-	bool		exists = has_guard(r);
+	bool		name_taken;
+	char	   *guard = find_guard(r->relid, &name_taken);
 
-	if (on && !exists)
+	if (on && guard == NULL)
+	{
+		check_guard_name(r);
 		run_sql(r, psprintf("CREATE TRIGGER " GUARD_TRIGGER " BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON %s "
-						 "FOR EACH STATEMENT EXECUTE FUNCTION dakera_shard_internal.reshard_write_guard()",
-						 r->rel_sql));
-	else if (!on && exists)
-		run_sql(r, psprintf("DROP TRIGGER " GUARD_TRIGGER " ON %s", r->rel_sql));
+							"FOR EACH STATEMENT EXECUTE FUNCTION dakera_shard_internal.reshard_write_guard()",
+							r->rel_sql));
+	}
+	else if (!on && guard != NULL)
+		run_sql(r, psprintf("DROP TRIGGER %s ON %s", quote_identifier(guard), r->rel_sql));
 }
 
 /*
@@ -656,12 +716,24 @@ guard_stale_hash_tables(int32 num_shards)
 	{
 		Oid			relid = lfirst_oid(lc);
 		HashReshard r;
+		bool		name_taken;
 
 		if (hash_layout_matches(relid, num_shards) || OidIsValid(reshard_pending_holder(relid)))
 			continue;
 		memset(&r, 0, sizeof(r));
 		r.relid = relid;
-		if (!has_guard(&r))
+		if (find_guard(relid, &name_taken) == NULL && name_taken)
+		{
+			ereport(WARNING,
+					errmsg("table %s is partitioned for another shard count than %d, and writes to it are not refused",
+						   qualified_relation(relid), num_shards),
+					errdetail("Its trigger named \"%s\" is not dakera_shard's write guard, which would take that name; a write by id now could miss its row.",
+							  GUARD_TRIGGER),
+					errhint("Rename that trigger (ALTER TRIGGER %s ON %s RENAME TO ...), then CALL reshard_hash_table('%s').",
+							GUARD_TRIGGER, qualified_relation(relid), qualified_relation(relid)));
+			continue;
+		}
+		if (find_guard(relid, &name_taken) == NULL)
 		{
 			Oid			saved_user;
 			int			saved_context;
@@ -812,6 +884,8 @@ reshard_hash_step(PG_FUNCTION_ARGS)
 	/* the server's ring must route as the recorded shape */
 	r.num_shards = (int32) checked_server_ring()->shape.num_shards;
 	holder = find_holder(&r);
+	if (blocking)
+		check_guard_name(&r);
 	if (!OidIsValid(holder))
 	{
 		List	   *partitions = find_inheritance_children(r.relid, NoLock);
