@@ -39,6 +39,7 @@
 #include "utils/lsyscache.h"
 #include "utils/uuid.h"
 
+#include "hashops/hashops.h"
 #include "routing/routing.h"
 
 /* What hash_combine64(0, h) adds to h; see the design note. */

@@ -39,6 +39,7 @@
 #include "catalog/partition.h"
 #include "utils/uuid.h"
 
+#include "hashops/hashops.h"
 #include "routing/routing.h"
 
 /* The key's shard, the ring's shard count and the key's 64-bit hash. */

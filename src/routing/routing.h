@@ -75,13 +75,6 @@ text_key_hash(const char *data, size_t len)
 	return converted_key_hash(data, len);
 }
 
-/* shard_hash_ops.c: what the hash of the key type shares with shard_ops */
-extern void shard_hash_check_collation(Oid collid, const char *what);
-extern int64 shard_partition_hash(uint32 shard);
-#define UUID_TEXT_LEN 36		/* uuid's canonical text, without terminator */
-struct pg_uuid_t;
-extern void shard_uuid_text(const struct pg_uuid_t *uuid, char *out);
-
 /* ring_cache.c: rings of explicit shapes, built once per backend */
 extern const Ring *ring_cache_get(uint32 num_shards, uint32 virtual_nodes,
 								  uint64 *epoch);
