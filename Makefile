@@ -6,6 +6,7 @@
 #   make test-fresh           the same with an empty build cache: everything built again
 #   make installcheck         pg_regress, isolation and TAP tests against the installed extension
 #   make demo                 a throwaway preloaded cluster routing sample vector rows
+#   make demo-citus           a throwaway Citus cluster whose shards are the engine's
 #   make unittest             the pure C core's unit tests: plain, ASan+UBSan, scalar (no SSE2)
 
 EXTENSION = dakera_shard
@@ -22,10 +23,10 @@ MODULE_big = dakera_shard
 DATA = sql/$(EXTENSION)--0.1.0.sql
 DATA_built = sql/$(EXTENSION)--$(EXTVERSION).sql sql/$(EXTENSION)--0.1.0--$(EXTVERSION).sql
 FRESH_PIECES = $(patsubst %,sql/install/%.sql,head prerequisites routing placement storage shape tables reshard hash_ops \
-	privileges privileges-since-0.1.0 record)
+	key_type citus privileges privileges-since-0.1.0 record)
 UPDATE_PIECES = $(patsubst %,sql/install/%.sql,0.1.0--0.2.0-head prerequisites 0.1.0--0.2.0-drops routing placement \
 	0.1.0--0.2.0-storage shape tables reshard \
-	hash_ops privileges-since-0.1.0)
+	hash_ops key_type citus privileges-since-0.1.0)
 CORE_OBJS = src/core/keyhash.o src/core/ring.o src/core/jump.o src/core/shape.o src/core/placement.o \
 	src/core/reshard.o
 OBJS = $(CORE_OBJS) src/dakera_shard.o src/extension_catalog.o \
@@ -35,7 +36,8 @@ OBJS = $(CORE_OBJS) src/dakera_shard.o src/extension_catalog.o \
 	src/tables/routing_key.o src/tables/table_route.o src/tables/deparse.o src/tables/owner_scope.o \
 	src/tables/table_functions.o src/tables/partition_ddl.o src/tables/copy_hint.o \
 	src/reshard/hash_reshard.o src/reshard/reshard_plan.o \
-	src/hashops/shard_hash_ops.o src/hashops/hash_partitions.o
+	src/hashops/shard_hash_ops.o src/hashops/hash_partitions.o \
+	src/citus/shard_key_type.o
 
 # pg_regress suites (sql/NAME.sql, expected/NAME.out), by server
 # configuration: each runs in a temporary instance started with
@@ -45,7 +47,7 @@ OBJS = $(CORE_OBJS) src/dakera_shard.o src/extension_catalog.o \
 # list and NAME to REGRESS_CONFIGS.  make installcheck runs them all.
 REGRESS_CONFIGS = ring4 modulo100 range65536 jump1000 ring64_local
 REGRESS_ring4 = setup routing server_ring batch partition_info generated ring_shape placement tables \
-	privileges reshard hash_partitions hash_collation hash_vectors trust errors
+	privileges reshard hash_partitions key_type hash_collation hash_vectors trust errors
 REGRESS_modulo100 = setup routing server_ring batch hash_vectors errors encoding
 REGRESS_range65536 = setup routing server_ring batch hash_vectors errors encoding
 REGRESS_jump1000 = setup routing server_ring batch hash_vectors errors encoding
@@ -222,6 +224,10 @@ test-fresh:
 
 demo:
 	bash test/demo.sh
+
+# a throwaway Citus coordinator and two workers: Citus shard i = engine shard i
+demo-citus:
+	bash test/demo_citus.sh
 
 figures:
 	bash test/figures.sh

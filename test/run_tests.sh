@@ -38,6 +38,8 @@ rebuild=${DAKERA_REBUILD:-}
 unset DAKERA_REBUILD
 # every version gets pgvector (test/pg_build.sh): its tests run, never skip
 export DAKERA_REQUIRE_PGVECTOR=1
+# and Citus (pg_build.sh MAJOR citus): test/t/110_citus.pl runs, never skips
+export DAKERA_REQUIRE_CITUS=1
 
 passed=0
 failed=0
@@ -118,7 +120,7 @@ for major in $PG_VERSIONS; do
 	mkdir -p "$vlog"
 	echo
 	echo "== PostgreSQL $major"
-	if ! pg_config=$(DAKERA_REBUILD=$rebuild bash test/pg_build.sh "$major"); then
+	if ! pg_config=$(DAKERA_REBUILD=$rebuild bash test/pg_build.sh "$major" citus); then
 		failed=$((failed + 1))
 		summaries+=("PostgreSQL $major: not available (see above), counted as 1 failed")
 		continue

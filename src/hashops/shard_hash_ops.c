@@ -39,12 +39,11 @@
 #include "utils/lsyscache.h"
 #include "utils/uuid.h"
 
+#include "hashops/hashops.h"
 #include "routing/routing.h"
 
 /* What hash_combine64(0, h) adds to h; see the design note. */
 #define PARTITION_COMBINE_OFFSET UINT64CONST(0x49a0f4dd15e5a8e3)
-
-#define UUID_TEXT_LEN 36
 
 static bool offset_checked = false;
 static Oid	checked_collation = InvalidOid;
@@ -68,8 +67,8 @@ check_combine_offset(void)
  * Keys equal under the column's collation must hash alike; we hash bytes,
  * so only a deterministic collation (bytes equal iff strings equal) will do.
  */
-static void
-check_collation(Oid collid)
+void
+shard_hash_check_collation(Oid collid, const char *what)
 {
 	if (likely(collid == checked_collation || collid == DEFAULT_COLLATION_OID ||
 			   collid == C_COLLATION_OID || collid == InvalidOid))
@@ -77,8 +76,8 @@ check_collation(Oid collid)
 	if (!get_collation_isdeterministic(collid))
 		ereport(ERROR,
 				errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				errmsg("shard_ops cannot hash keys under the nondeterministic collation \"%s\"",
-					   get_collation_name(collid)),
+				errmsg("%s cannot hash keys under the nondeterministic collation \"%s\"",
+					   what, get_collation_name(collid)),
 				errdetail("The engine routes a key by its bytes; keys that a nondeterministic collation finds equal may route to different shards."),
 				errhint("Give the key column a deterministic collation (COLLATE \"C\")."));
 	checked_collation = collid;
@@ -94,8 +93,8 @@ server_shard(FunctionCallInfo fcinfo, const char *data, size_t len)
 }
 
 /* The extended hash that puts shard s in partition REMAINDER s. */
-static inline int64
-partition_hash(uint32 shard)
+int64
+shard_partition_hash(uint32 shard)
 {
 	if (unlikely(!offset_checked))
 		check_combine_offset();
@@ -108,15 +107,15 @@ text_arg_shard(FunctionCallInfo fcinfo)
 {
 	struct varlena *key = (struct varlena *) PG_GETARG_POINTER(0);
 
-	check_collation(PG_GET_COLLATION());
+	shard_hash_check_collation(PG_GET_COLLATION(), "shard_ops");
 	if (unlikely(VARATT_IS_COMPRESSED(key) || VARATT_IS_EXTERNAL(key)))
 		key = pg_detoast_datum_packed(key);
 	return server_shard(fcinfo, VARDATA_ANY(key), VARSIZE_ANY_EXHDR(key));
 }
 
 /* uuid's canonical text form, as uuid_out writes it, without the terminator. */
-static void
-uuid_text(const pg_uuid_t *uuid, char *out)
+void
+shard_uuid_text(const struct pg_uuid_t *uuid, char *out)
 {
 	static const char hex[] = "0123456789abcdef";
 	int			o = 0;
@@ -136,7 +135,7 @@ uuid_arg_shard(FunctionCallInfo fcinfo)
 {
 	char		text[UUID_TEXT_LEN];
 
-	uuid_text(PG_GETARG_UUID_P(0), text);
+	shard_uuid_text(PG_GETARG_UUID_P(0), text);
 	return server_shard(fcinfo, text, UUID_TEXT_LEN);
 }
 
@@ -145,7 +144,7 @@ PG_FUNCTION_INFO_V1(shard_hash_text_extended);
 Datum
 shard_hash_text_extended(PG_FUNCTION_ARGS)
 {
-	PG_RETURN_INT64(partition_hash(text_arg_shard(fcinfo)));
+	PG_RETURN_INT64(shard_partition_hash(text_arg_shard(fcinfo)));
 }
 
 /* shard_hash(text): support function 1 of shard_ops, the low 32 bits of function 2. */
@@ -153,7 +152,7 @@ PG_FUNCTION_INFO_V1(shard_hash_text);
 Datum
 shard_hash_text(PG_FUNCTION_ARGS)
 {
-	PG_RETURN_INT32((int32) (uint32) (uint64) partition_hash(text_arg_shard(fcinfo)));
+	PG_RETURN_INT32((int32) (uint32) (uint64) shard_partition_hash(text_arg_shard(fcinfo)));
 }
 
 /* shard_hash_extended(uuid, int8): support function 2 of shard_uuid_ops. */
@@ -161,7 +160,7 @@ PG_FUNCTION_INFO_V1(shard_hash_uuid_extended);
 Datum
 shard_hash_uuid_extended(PG_FUNCTION_ARGS)
 {
-	PG_RETURN_INT64(partition_hash(uuid_arg_shard(fcinfo)));
+	PG_RETURN_INT64(shard_partition_hash(uuid_arg_shard(fcinfo)));
 }
 
 /* shard_hash(uuid): support function 1 of shard_uuid_ops. */
@@ -169,7 +168,7 @@ PG_FUNCTION_INFO_V1(shard_hash_uuid);
 Datum
 shard_hash_uuid(PG_FUNCTION_ARGS)
 {
-	PG_RETURN_INT32((int32) (uint32) (uint64) partition_hash(uuid_arg_shard(fcinfo)));
+	PG_RETURN_INT32((int32) (uint32) (uint64) shard_partition_hash(uuid_arg_shard(fcinfo)));
 }
 
 /* shard_for(key uuid): shard_for(key::text) without the text. */

@@ -1,0 +1,286 @@
+
+-- Citus: the engine's shards as Citus's shards, one for one -----------------
+-- A table distributed by a shard_key column with shard_count = num_shards
+-- keeps engine shard s in Citus shard s (the one whose interval starts at
+-- -2^31 + s * (2^32 / N)), on the node that holds it.  Nothing here needs
+-- Citus to build or install: its catalogs and functions are looked up when
+-- called (pg_catalog.pg_dist_*, run_command_on_workers,
+-- create_distributed_table), through EXECUTE, with search_path pinned.
+
+CREATE OR REPLACE FUNCTION dakera_shard_internal.citus_installed() RETURNS void
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF NOT EXISTS (SELECT FROM pg_catalog.pg_extension e WHERE e.extname = 'citus') THEN
+        RAISE EXCEPTION 'Citus is not installed in database "%"', pg_catalog.current_database()
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  HINT = 'Put citus first in shared_preload_libraries, restart, and run CREATE EXTENSION citus.';
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION dakera_shard_internal.citus_installed() IS
+    'Raises an error unless the citus extension is installed in this database.';
+
+CREATE OR REPLACE FUNCTION citus_node_rings(
+    OUT node text, OUT strategy text, OUT num_shards int, OUT virtual_nodes int,
+    OUT routes_alike bool, OUT same_as_coordinator bool, OUT error text)
+RETURNS SETOF record
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    c   record;
+    w   record;
+    f   text[];
+BEGIN
+    PERFORM dakera_shard_internal.citus_installed();
+    SELECT s.strategy, s.num_shards, s.virtual_nodes, s.routes_alike INTO c FROM @extschema@.shard_ring() s;
+    node := 'coordinator';
+    strategy := c.strategy; num_shards := c.num_shards; virtual_nodes := c.virtual_nodes;
+    routes_alike := c.routes_alike; same_as_coordinator := true; error := NULL;
+    RETURN NEXT;
+    FOR w IN EXECUTE
+        $q$SELECT r.nodename, r.nodeport, r.success, r.result
+           FROM pg_catalog.run_command_on_workers($1) r ORDER BY r.nodename, r.nodeport$q$
+        USING 'SELECT pg_catalog.concat_ws(''/'', s.strategy, s.num_shards, s.virtual_nodes, s.routes_alike) FROM '
+              || '@extschema@' || '.shard_ring() s'
+    LOOP
+        node := w.nodename || ':' || w.nodeport;
+        strategy := NULL; num_shards := NULL; virtual_nodes := NULL; routes_alike := NULL;
+        same_as_coordinator := false; error := NULL;
+        f := pg_catalog.string_to_array(w.result, '/');
+        IF NOT w.success OR pg_catalog.cardinality(f) <> 4 THEN
+            error := w.result;
+        ELSE
+            strategy := f[1]; num_shards := f[2]::pg_catalog.int4; virtual_nodes := f[3]::pg_catalog.int4;
+            routes_alike := f[4]::pg_catalog.bool;
+            -- as shape_routes_alike: the count, then the ring's points or the strategy
+            same_as_coordinator := num_shards = c.num_shards AND
+                CASE WHEN strategy = ANY ('{consistent_hash,modulo}'::pg_catalog.text[])
+                          AND c.strategy = ANY ('{consistent_hash,modulo}'::pg_catalog.text[])
+                     THEN virtual_nodes = c.virtual_nodes
+                     ELSE strategy = c.strategy END;
+        END IF;
+        RETURN NEXT;
+    END LOOP;
+END
+$$;
+COMMENT ON FUNCTION citus_node_rings() IS
+    'The ring shape of the coordinator and of every Citus worker (run_command_on_workers), whether each routes as its own record, and whether each routes as the coordinator: workers hash keys too (INSERT ... SELECT, COPY, splits).';
+
+CREATE OR REPLACE FUNCTION citus_shard_map(rel regclass,
+    OUT shard int, OUT shardid bigint, OUT min_hash int, OUT max_hash int,
+    OUT expected_min int, OUT expected_max int, OUT mirrors bool, OUT nodes text[])
+RETURNS SETOF record
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    n   int := (SELECT s.num_shards FROM @extschema@.shard_ring() s);
+BEGIN
+    PERFORM dakera_shard_internal.citus_installed();
+    -- shard i is the i-th interval by its start; each is compared with the
+    -- i-th of N uniform intervals, as Citus makes them for shard_count N
+    RETURN QUERY EXECUTE
+        $q$WITH s AS (
+               SELECT (pg_catalog.row_number() OVER (ORDER BY d.shardminvalue::pg_catalog.int4) - 1)::pg_catalog.int4 AS i,
+                      d.shardid, d.shardminvalue::pg_catalog.int4 AS lo, d.shardmaxvalue::pg_catalog.int4 AS hi
+               FROM pg_catalog.pg_dist_shard d WHERE d.logicalrelid = $1),
+           e AS (
+               SELECT s.*, pg_catalog.count(*) OVER () AS c, (-2147483648::pg_catalog.int8 +
+                            s.i * (4294967296::pg_catalog.int8 / $2)) AS elo
+               FROM s)
+           SELECT e.i, e.shardid, e.lo, e.hi,
+                  CASE WHEN e.i < $2 THEN e.elo::pg_catalog.int4 END,
+                  CASE WHEN e.i = $2 - 1 THEN 2147483647
+                       WHEN e.i < $2 THEN (e.elo +
+                            4294967296::pg_catalog.int8 / $2 - 1)::pg_catalog.int4 END,
+                  e.c = $2 AND e.lo::pg_catalog.int8 = e.elo
+                      AND e.hi::pg_catalog.int8 = CASE WHEN e.i = $2 - 1 THEN 2147483647
+                          ELSE e.elo + 4294967296::pg_catalog.int8 / $2 - 1 END,
+                  ARRAY(SELECT n.nodename || ':' || n.nodeport
+                        FROM pg_catalog.pg_dist_placement p
+                        JOIN pg_catalog.pg_dist_node n ON n.groupid = p.groupid
+                             AND n.noderole = 'primary'
+                        WHERE p.shardid = e.shardid AND p.shardstate = 1
+                        ORDER BY 1)
+           FROM e ORDER BY e.i$q$
+        USING rel, n;
+END
+$$;
+COMMENT ON FUNCTION citus_shard_map(regclass) IS
+    'Citus''s shards of a hash-distributed table in the order of their hash intervals: shard i''s interval, the interval of the engine''s shard i of num_shards, and the nodes of its active placements and whether it is the engine''s shard i.';
+
+CREATE OR REPLACE FUNCTION citus_shard_check(rel regclass DEFAULT NULL,
+    OUT relation regclass, OUT subject text, OUT ok bool, OUT detail text)
+RETURNS SETOF record
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+DECLARE
+    n       int;
+    r       record;
+    t       record;
+    m       record;
+    count_  int;
+    key_t   oid := '@extschema@.shard_key'::pg_catalog.regtype;
+    uuid_t  oid := '@extschema@.shard_uuid'::pg_catalog.regtype;
+BEGIN
+    PERFORM dakera_shard_internal.citus_installed();
+    SELECT s.num_shards INTO n FROM @extschema@.shard_ring() s;
+    -- one ring everywhere: each node routes as its record and as the coordinator
+    FOR r IN SELECT * FROM @extschema@.citus_node_rings() LOOP
+        relation := NULL;
+        subject := 'ring on ' || r.node;
+        ok := r.error IS NULL AND r.routes_alike AND r.same_as_coordinator;
+        detail := CASE
+            WHEN r.error IS NOT NULL THEN 'cannot read the ring: ' || r.error
+            WHEN NOT r.same_as_coordinator THEN pg_catalog.format(
+                'routes with strategy=%s num_shards=%s virtual_nodes=%s, the coordinator with num_shards=%s: keys hashed on this node (INSERT ... SELECT, COPY, splits) go to other shards',
+                r.strategy, r.num_shards, r.virtual_nodes, n)
+            WHEN NOT r.routes_alike THEN 'the server''s ring differs from the one recorded in its database: routing there raises an error'
+            ELSE pg_catalog.format('strategy=%s num_shards=%s virtual_nodes=%s', r.strategy, r.num_shards, r.virtual_nodes) END;
+        RETURN NEXT;
+    END LOOP;
+    -- the tables: every hash-distributed table whose key is a shard_key, or rel
+    FOR t IN EXECUTE
+        $q$SELECT p.logicalrelid AS rel, p.partmethod,
+                  (SELECT a.atttypid FROM pg_catalog.pg_attribute a
+                   WHERE a.attrelid = p.logicalrelid
+                     AND a.attname = pg_catalog.column_to_column_name(p.logicalrelid, p.partkey)) AS keytype
+           FROM pg_catalog.pg_dist_partition p
+           WHERE ($1 IS NULL OR p.logicalrelid = $1) AND p.partkey IS NOT NULL
+           ORDER BY p.logicalrelid::pg_catalog.text$q$
+        USING rel
+    LOOP
+        CONTINUE WHEN rel IS NULL AND (t.partmethod <> 'h' OR t.keytype <> ALL (ARRAY[key_t, uuid_t]));
+        relation := t.rel;
+        IF t.partmethod <> 'h' OR t.keytype <> ALL (ARRAY[key_t, uuid_t]) THEN
+            subject := 'distribution'; ok := false;
+            detail := pg_catalog.format('not hash-distributed by a %s or %s column: Citus''s shards are not the engine''s',
+                                        key_t::pg_catalog.regtype, uuid_t::pg_catalog.regtype);
+            RETURN NEXT;
+            CONTINUE;
+        END IF;
+        SELECT pg_catalog.count(*) INTO count_ FROM @extschema@.citus_shard_map(t.rel);
+        subject := 'shard count';
+        ok := count_ = n;
+        detail := CASE WHEN ok THEN pg_catalog.format('%s shards, as the ring', n)
+            ELSE pg_catalog.format('%s shards, the ring has %s: Citus shard i is not engine shard i (routing is still right); re-shard with alter_distributed_table(%L, shard_count := %s)',
+                                   count_, n, t.rel, n) END;
+        RETURN NEXT;
+        CONTINUE WHEN NOT ok;
+        FOR m IN SELECT * FROM @extschema@.citus_shard_map(t.rel) LOOP
+            subject := 'shard ' || m.shard;
+            ok := m.min_hash = m.expected_min AND m.max_hash = m.expected_max
+                  AND pg_catalog.cardinality(m.nodes) > 0;
+            detail := CASE
+                WHEN pg_catalog.cardinality(m.nodes) = 0 THEN
+                    pg_catalog.format('shard %s has no active placement', m.shardid)
+                WHEN NOT ok THEN
+                    pg_catalog.format('shard %s covers [%s, %s], engine shard %s is [%s, %s]: a split (citus_split_shard_by_split_points, isolate_tenant_to_new_shard) broke the mirror; routing is still right',
+                                      m.shardid, m.min_hash, m.max_hash, m.shard, m.expected_min, m.expected_max)
+                ELSE pg_catalog.format('shard %s on %s', m.shardid, pg_catalog.array_to_string(m.nodes, ', ')) END;
+            RETURN NEXT;
+        END LOOP;
+    END LOOP;
+    IF rel IS NOT NULL AND relation IS NULL THEN
+        relation := rel; subject := 'distribution'; ok := false;
+        detail := 'not a distributed table: distribute it with distribute_table()';
+        RETURN NEXT;
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION citus_shard_check(regclass) IS
+    'Proves that Citus''s shards are the engine''s: the ring of every node routes as the coordinator''s, and each table distributed by a shard_key or shard_uuid (or rel) has num_shards shards whose intervals are the uniform ones of num_shards, each with a placement; a row per check, ok false with the reason where the mirror is lost.';
+
+CREATE OR REPLACE FUNCTION distribute_table(rel regclass, key_column name DEFAULT 'id') RETURNS text
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    n        int;
+    keytype  oid;
+    key_t    oid := '@extschema@.shard_key'::pg_catalog.regtype;
+    uuid_t   oid := '@extschema@.shard_uuid'::pg_catalog.regtype;
+    existing int;
+    target   regclass;
+    bad      record;
+BEGIN
+    PERFORM dakera_shard_internal.citus_installed();
+    SELECT a.atttypid INTO keytype FROM pg_catalog.pg_attribute a
+    WHERE a.attrelid = rel AND a.attname = key_column
+      AND a.attnum > 0 AND NOT a.attisdropped;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'column "%" of relation % does not exist', key_column, rel
+            USING ERRCODE = 'undefined_column';
+    END IF;
+    IF keytype <> ALL (ARRAY[key_t, uuid_t]) THEN
+        RAISE EXCEPTION 'column "%" of relation % has type %, not % or %', key_column, rel,
+                keytype::pg_catalog.regtype, key_t::pg_catalog.regtype, uuid_t::pg_catalog.regtype
+            USING ERRCODE = 'datatype_mismatch',
+                  DETAIL = 'Citus hashes a column with its type''s default hash; only those of shard_key and shard_uuid keep the engine''s shards.',
+                  HINT = pg_catalog.format('Change the column''s type first: ALTER TABLE %s ALTER COLUMN %I TYPE %s.',
+                                           rel, key_column,
+                                           CASE WHEN keytype IN ('pg_catalog.uuid'::pg_catalog.regtype) THEN uuid_t ELSE key_t END::pg_catalog.regtype);
+    END IF;
+    -- the server routes as its record (raises the recorded-shape error if not)
+    PERFORM @extschema@.shard_for(''::pg_catalog.text);
+    SELECT s.num_shards INTO n FROM @extschema@.shard_ring() s;
+    -- one ring everywhere
+    FOR bad IN SELECT * FROM @extschema@.citus_node_rings() r
+               WHERE r.error IS NOT NULL OR NOT r.routes_alike OR NOT r.same_as_coordinator LOOP
+        RAISE EXCEPTION 'node % does not route as the coordinator', bad.node
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  DETAIL = CASE WHEN bad.error IS NOT NULL THEN bad.error
+                           ELSE pg_catalog.format('It routes with strategy=%s num_shards=%s virtual_nodes=%s (as its record: %s); the coordinator with num_shards=%s.',
+                                                  bad.strategy, bad.num_shards, bad.virtual_nodes, bad.routes_alike, n) END,
+                  HINT = 'Give every node the coordinator''s dakera_shard settings, restart it, and run SELECT record_shard_ring() there; citus_shard_check() shows every node.';
+    END LOOP;
+    EXECUTE $q$SELECT pg_catalog.count(*) FROM pg_catalog.pg_dist_shard d WHERE d.logicalrelid = $1$q$
+        INTO existing USING rel;
+    IF existing > 0 THEN
+        IF existing <> n THEN
+            RAISE EXCEPTION 'relation % is distributed in % shards, the ring has %', rel, existing, n
+                USING ERRCODE = 'object_not_in_prerequisite_state',
+                      HINT = pg_catalog.format('Re-shard it: SELECT alter_distributed_table(%L, shard_count := %s).', rel, n);
+        END IF;
+        RAISE EXCEPTION 'relation % is already distributed', rel
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  HINT = 'citus_shard_check() shows whether its shards are the engine''s.';
+    END IF;
+    -- co-locate with a table of the key type whose shards are the engine's
+    FOR target IN EXECUTE
+        $q$SELECT p.logicalrelid FROM pg_catalog.pg_dist_partition p
+           JOIN pg_catalog.pg_attribute a ON a.attrelid = p.logicalrelid
+                AND a.attname = pg_catalog.column_to_column_name(p.logicalrelid, p.partkey)
+           WHERE p.partmethod = 'h' AND a.atttypid = $1
+           ORDER BY p.colocationid, p.logicalrelid$q$
+        USING keytype
+    LOOP
+        EXIT WHEN (SELECT pg_catalog.count(*) = n AND pg_catalog.bool_and(m.mirrors)
+                   FROM @extschema@.citus_shard_map(target) m);
+        target := NULL;
+    END LOOP;
+    IF target IS NOT NULL THEN
+        EXECUTE $q$SELECT pg_catalog.create_distributed_table($1, $2, 'hash', colocate_with => $3)$q$
+            USING rel, key_column::pg_catalog.text, target::pg_catalog.text;
+    ELSE
+        EXECUTE $q$SELECT pg_catalog.create_distributed_table($1, $2, 'hash', colocate_with => 'none', shard_count => $3)$q$
+            USING rel, key_column::pg_catalog.text, n;
+    END IF;
+    -- proved, not assumed: the new shards are the engine's
+    IF NOT (SELECT pg_catalog.count(*) = n AND pg_catalog.bool_and(m.mirrors)
+            FROM @extschema@.citus_shard_map(rel) m) THEN
+        RAISE EXCEPTION 'Citus did not split % into the % uniform intervals of the ring', rel, n
+            USING ERRCODE = 'internal_error',
+                  HINT = 'citus_shard_map() shows its intervals.';
+    END IF;
+    RETURN pg_catalog.format('%s distributed by %I in %s shards, Citus shard i = engine shard i%s', rel, key_column, n,
+                             CASE WHEN target IS NOT NULL THEN pg_catalog.format(', co-located with %s', target) ELSE '' END);
+END
+$$;
+COMMENT ON FUNCTION distribute_table(regclass, name) IS
+    'Distributes a table with Citus by its shard_key or shard_uuid column in num_shards shards, co-located with the other tables of the key type, so that Citus shard i holds the engine''s shard i; refuses without Citus, for another column type, another shard count or a node with another ring.';
