@@ -58,8 +58,9 @@ COMMENT ON OPERATOR CLASS shard_uuid_ops USING hash IS
 COMMENT ON OPERATOR FAMILY shard_uuid_ops USING hash IS
     'The family of the hash operator class shard_uuid_ops (uuid keys routed by the server''s ring as their text).';
 
--- shard_ops and shard_uuid_ops hash by the server's ring: an index built with
--- them would go stale, silently, when the recorded shape changes (lookups
+-- shard_ops and shard_uuid_ops hash by the server's ring, as do the default
+-- hash classes of the key types shard_key and shard_uuid (key_type.sql): an
+-- index built with them would go stale, silently, when the recorded shape changes (lookups
 -- miss rows), and would put every key of a shard in one bucket.  They are for
 -- partition keys only: an event trigger refuses every index that uses them,
 -- whatever made it (CREATE INDEX, a constraint, CREATE TABLE ... LIKE, a
@@ -77,25 +78,26 @@ BEGIN
     JOIN pg_opclass o ON o.oid OPERATOR(pg_catalog.=) ANY (i.indclass::pg_catalog.oid[])
     WHERE c.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass
       AND o.opcnamespace OPERATOR(pg_catalog.=) '@extschema@'::pg_catalog.regnamespace
-      AND o.opcname OPERATOR(pg_catalog.=) ANY (ARRAY['shard_ops', 'shard_uuid_ops']::pg_catalog.name[])
+      AND o.opcname OPERATOR(pg_catalog.=) ANY (ARRAY['shard_ops', 'shard_uuid_ops', 'shard_key_hash_ops',
+                                                       'shard_uuid_hash_ops']::pg_catalog.name[])
     LIMIT 1;
     IF FOUND THEN
         RAISE EXCEPTION 'index % of % uses the operator class %, which is for partition keys only',
             bad.idx, bad.tbl, bad.opclass
             USING ERRCODE = 'feature_not_supported',
                   DETAIL = 'It hashes by the server''s ring: after the recorded shape changes the index would miss rows, silently.',
-                  HINT = 'Index the column with its default operator class (CREATE INDEX ... USING hash (id)), and use shard_ops only in PARTITION BY HASH (id shard_ops).';
+                  HINT = 'Index the column with a btree (CREATE INDEX ... (id)), or a text or uuid column with its default hash class; use shard_ops only in PARTITION BY HASH (id shard_ops).';
     END IF;
 END
 $$;
 COMMENT ON FUNCTION dakera_shard_internal.refuse_shard_ops_index() IS
-    'Event trigger function: refuses an index that uses shard_ops or shard_uuid_ops (for partition keys only).';
+    'Event trigger function: refuses an index that uses shard_ops, shard_uuid_ops or the hash classes of shard_key and shard_uuid (they hash by the server''s ring).';
 
 CREATE EVENT TRIGGER dakera_shard_refuse_shard_ops_index ON ddl_command_end
     WHEN TAG IN ('CREATE INDEX', 'CREATE TABLE', 'ALTER TABLE', 'ALTER INDEX')
     EXECUTE FUNCTION dakera_shard_internal.refuse_shard_ops_index();
 COMMENT ON EVENT TRIGGER dakera_shard_refuse_shard_ops_index IS
-    'Refuses indexes that use shard_ops or shard_uuid_ops: they would go stale when the recorded shape changes.';
+    'Refuses indexes that use shard_ops, shard_uuid_ops or the hash classes of shard_key and shard_uuid: they would go stale when the recorded shape changes.';
 
 -- Re-sharding PARTITION BY HASH (id shard_ops) tables: the partitions follow
 -- the shard count.  Swap first (one short transaction: the old partitions
