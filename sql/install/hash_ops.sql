@@ -58,6 +58,47 @@ COMMENT ON OPERATOR CLASS shard_uuid_ops USING hash IS
 COMMENT ON OPERATOR FAMILY shard_uuid_ops USING hash IS
     'The family of the hash operator class shard_uuid_ops (uuid keys routed by the server''s ring as their text).';
 
+-- shard_ops and shard_uuid_ops hash by the server's ring, as do the default
+-- hash classes of the key types shard_key and shard_uuid (key_type.sql): an
+-- index built with them would go stale, silently, when the recorded shape changes (lookups
+-- miss rows), and would put every key of a shard in one bucket.  They are for
+-- partition keys only: an event trigger refuses every index that uses them,
+-- whatever made it (CREATE INDEX, a constraint, CREATE TABLE ... LIKE, a
+-- partition cloning its parent's indexes).  It reads the catalog only.
+CREATE OR REPLACE FUNCTION dakera_shard_internal.refuse_shard_ops_index() RETURNS event_trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    bad record;
+BEGIN
+    SELECT i.indexrelid::regclass AS idx, i.indrelid::regclass AS tbl, o.opcname AS opclass INTO bad
+    FROM pg_event_trigger_ddl_commands() c
+    JOIN pg_index i ON i.indexrelid OPERATOR(pg_catalog.=) c.objid OR i.indrelid OPERATOR(pg_catalog.=) c.objid
+    JOIN pg_opclass o ON o.oid OPERATOR(pg_catalog.=) ANY (i.indclass::pg_catalog.oid[])
+    WHERE c.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass
+      AND o.opcnamespace OPERATOR(pg_catalog.=) '@extschema@'::pg_catalog.regnamespace
+      AND o.opcname OPERATOR(pg_catalog.=) ANY (ARRAY['shard_ops', 'shard_uuid_ops', 'shard_key_hash_ops',
+                                                       'shard_uuid_hash_ops']::pg_catalog.name[])
+    LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION 'index % of % uses the operator class %, which is for partition keys only',
+            bad.idx, bad.tbl, bad.opclass
+            USING ERRCODE = 'feature_not_supported',
+                  DETAIL = 'It hashes by the server''s ring: after the recorded shape changes the index would miss rows, silently.',
+                  HINT = 'Index the column with a btree (CREATE INDEX ... (id)), or a text or uuid column with its default hash class; use shard_ops only in PARTITION BY HASH (id shard_ops).';
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION dakera_shard_internal.refuse_shard_ops_index() IS
+    'Event trigger function: refuses an index that uses shard_ops, shard_uuid_ops or the hash classes of shard_key and shard_uuid (they hash by the server''s ring).';
+
+CREATE EVENT TRIGGER dakera_shard_refuse_shard_ops_index ON ddl_command_end
+    WHEN TAG IN ('CREATE INDEX', 'CREATE TABLE', 'ALTER TABLE', 'ALTER INDEX')
+    EXECUTE FUNCTION dakera_shard_internal.refuse_shard_ops_index();
+COMMENT ON EVENT TRIGGER dakera_shard_refuse_shard_ops_index IS
+    'Refuses indexes that use shard_ops, shard_uuid_ops or the hash classes of shard_key and shard_uuid: they would go stale when the recorded shape changes.';
+
 -- Re-sharding PARTITION BY HASH (id shard_ops) tables: the partitions follow
 -- the shard count.  Swap first (one short transaction: the old partitions
 -- become pending tables under <rel>_reshard_pending, the new ones are

@@ -15,6 +15,8 @@ GRANT SELECT ON shard_overview TO PUBLIC;
 -- as a plain role).  ring_cache is a diagnostic no public function calls:
 -- for superusers and dakera_shard_admin only.
 REVOKE ALL ON FUNCTION dakera_shard_internal.ring_cache() FROM PUBLIC;
+-- the event trigger's function is called by PostgreSQL only
+REVOKE ALL ON FUNCTION dakera_shard_internal.refuse_shard_ops_index() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION dakera_shard_internal.ring_cache() TO dakera_shard_admin;
 COMMENT ON ROLE dakera_shard_admin IS
     'Members may change dakera_shard placement, node health and the recorded ring shape.';

@@ -36,6 +36,7 @@
 #include "extension.h"
 #include "hashops/hashops.h"
 #include "routing/routing.h"
+#include "tables/tables.h"
 
 /* The shards of the server's ring that a HASH bound (MODULUS m, REMAINDER r) takes. */
 List *
@@ -79,10 +80,10 @@ check_hash_partition_modulus(Oid parent, int32 num_shards)
 			ereport(ERROR,
 					errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 					errmsg("partition %s of %s uses modulus %d, but the server's ring has %d shards",
-						   get_rel_name(lfirst_oid(lc)), get_rel_name(parent), spec->modulus, num_shards),
+						   qualified_relation(lfirst_oid(lc)), qualified_relation(parent), spec->modulus, num_shards),
 					errdetail("A partition holds exactly one shard only when its modulus is the shard count; with modulus %d it takes other shards' rows.",
 							  spec->modulus),
 					errhint("Re-shard the table to %d partitions with CALL reshard_hash_table('%s'), or restart the server with the shape the table was made for.",
-							num_shards, get_rel_name(parent)));
+							num_shards, qualified_relation(parent)));
 	}
 }

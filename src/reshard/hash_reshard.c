@@ -44,12 +44,15 @@
 
 #include "compat.h"
 
+#include "access/genam.h"
 #include "access/htup_details.h"
 #include "access/table.h"
 #include "access/tableam.h"
 #include "access/xact.h"
+#include "catalog/pg_attribute.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_inherits.h"
+#include "catalog/pg_partitioned_table.h"
 #include "catalog/pg_trigger.h"
 #include "commands/comment.h"
 #include "commands/trigger.h"
@@ -57,7 +60,10 @@
 #include "funcapi.h"
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
+#include "nodes/makefuncs.h"
 #include "nodes/parsenodes.h"
+#include "parser/parse_func.h"
+#include "storage/ipc.h"
 #include "storage/lmgr.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
@@ -113,9 +119,23 @@ checked_name(const HashReshard *r, const char *fmt, int n)
 		ereport(ERROR,
 				errcode(ERRCODE_NAME_TOO_LONG),
 				errmsg("cannot re-shard %s: the name \"%s\" is longer than %d bytes",
-					   r->relname, name, NAMEDATALEN - 1),
+					   r->rel_sql, name, NAMEDATALEN - 1),
 				errhint("Rename the table to a shorter name first."));
 	return name;
+}
+
+static bool layout_is_current(const HashReshard *r, List *partitions);
+
+/* Are relid's partitions exactly the N of modulus N? */
+static bool
+hash_layout_matches(Oid relid, int32 num_shards)
+{
+	HashReshard r;
+
+	memset(&r, 0, sizeof(r));
+	r.relid = relid;
+	r.num_shards = num_shards;
+	return layout_is_current(&r, find_inheritance_children(relid, NoLock));
 }
 
 /* Does the table already have exactly the N partitions of modulus N? */
@@ -146,15 +166,15 @@ check_movable(const HashReshard *r, Oid partition)
 		ereport(ERROR,
 				errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				errmsg("cannot re-shard %s: partition %s forces row-level security on its owner",
-					   r->relname, get_rel_name(partition)),
+					   r->rel_sql, qualified_relation(partition)),
 				errdetail("Its rows are moved as the table's owner; its policies would hide some of them from the move. Nothing was changed."),
 				errhint("Run ALTER TABLE %s NO FORCE ROW LEVEL SECURITY for the time of the re-shard, then FORCE it again.",
-						get_rel_name(partition)));
+						qualified_relation(partition)));
 	if (relkind == RELKIND_RELATION)
 		return;
 	ereport(ERROR,
 			errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-			errmsg("cannot re-shard %s: partition %s is a %s", r->relname, get_rel_name(partition),
+			errmsg("cannot re-shard %s: partition %s is a %s", r->rel_sql, qualified_relation(partition),
 				   relkind == RELKIND_FOREIGN_TABLE ? "foreign table" : "partitioned table"),
 			errdetail("reshard_hash_table moves the rows of plain local partitions only; nothing was changed."),
 			errhint("Copy its rows into a local table, detach it, attach the local table with the same bound, and run reshard_hash_table again."));
@@ -173,27 +193,97 @@ pending_tables(const HashReshard *r, Oid holder, LOCKMODE lockmode)
 			ereport(ERROR,
 					errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 					errmsg("table %s under %s is not a pending part of %s",
-						   get_rel_name(lfirst_oid(lc)), r->holder_name, r->relname),
+						   qualified_relation(lfirst_oid(lc)), r->holder_name, r->rel_sql),
 					errhint("Remove it from the holding table (ALTER TABLE ... NO INHERIT) and run reshard_hash_table again."));
 	return children;
 }
 
-/* The holder of a re-shard under way, or InvalidOid; refuses a table of that name that is not ours. */
+/*
+ * The comment that marks a holder: it names the table, never its OID, so
+ * that a dump restored elsewhere (new OIDs) still finds its re-shard.
+ */
+static char *
+holder_marker(const char *relname)
+{
+	return psprintf("dakera_shard: rows of table %s waiting to be re-sharded", quote_identifier(relname));
+}
+
+/*
+ * Is holder the holding table of a re-shard of relid: in its schema, a plain
+ * table of the same owner, carrying the marker, with the table's columns
+ * (names and types, as CREATE TABLE ... LIKE made it)?
+ */
+static bool
+is_holder_of(Oid relid, Oid holder)
+{
+	char	   *comment;
+	HeapTuple	tuple;
+	int			natts;
+	int			columns = 0;
+
+	if (get_rel_relkind(holder) != RELKIND_RELATION || get_rel_namespace(holder) != get_rel_namespace(relid) ||
+		ds_relation_owner(holder) != ds_relation_owner(relid))
+		return false;
+	comment = GetComment(holder, RelationRelationId, 0);
+	if (comment == NULL || strcmp(comment, holder_marker(get_rel_name(relid))) != 0)
+		return false;
+	tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(holder));
+	if (!HeapTupleIsValid(tuple))
+		return false;
+	natts = ((Form_pg_class) GETSTRUCT(tuple))->relnatts;
+	ReleaseSysCache(tuple);
+	for (AttrNumber a = 1; a <= natts; a++)
+	{
+		HeapTuple	att = SearchSysCache2(ATTNUM, ObjectIdGetDatum(holder), Int16GetDatum(a));
+		Form_pg_attribute form;
+		bool		same = true;
+
+		if (!HeapTupleIsValid(att))
+			continue;
+		form = (Form_pg_attribute) GETSTRUCT(att);
+		if (!form->attisdropped)
+		{
+			AttrNumber	match = get_attnum(relid, NameStr(form->attname));
+			Oid			type;
+			int32		typmod;
+			Oid			collation;
+
+			columns++;
+			if (match == InvalidAttrNumber)
+				same = false;
+			else
+			{
+				get_atttypetypmodcoll(relid, match, &type, &typmod, &collation);
+				same = type == form->atttypid && typmod == form->atttypmod;
+			}
+		}
+		ReleaseSysCache(att);
+		if (!same)
+			return false;
+	}
+	return columns == list_length(user_column_names(relid));
+}
+
+/*
+ * The holder of a re-shard under way, or InvalidOid; refuses a table of that
+ * name that is not ours, and says how to keep whatever rows it holds.
+ */
 static Oid
 find_holder(const HashReshard *r)
 {
 	Oid			holder = get_relname_relid(r->holder_name, r->nsp);
-	char	   *comment;
 
 	if (!OidIsValid(holder))
 		return InvalidOid;
-	comment = GetComment(holder, RelationRelationId, 0);
-	if (get_rel_relkind(holder) != RELKIND_RELATION || ds_relation_owner(holder) != r->owner ||
-		comment == NULL || strcmp(comment, r->marker) != 0)
+	if (!is_holder_of(r->relid, holder))
 		ereport(ERROR,
 				errcode(ERRCODE_DUPLICATE_TABLE),
-				errmsg("table %s exists and is not a re-shard of %s under way", r->holder_name, r->relname),
-				errhint("Rename or drop that table, then run reshard_hash_table again."));
+				errmsg("table %s.%s exists and is not a re-shard of %s under way",
+					   r->nsp_sql, quote_identifier(r->holder_name), r->rel_sql),
+				errdetail("A holding table carries the comment \"%s\", belongs to the table's owner and has the table's columns.",
+						  holder_marker(r->relname)),
+				errhint("Nothing was changed. Rename that table to keep its rows (ALTER TABLE %s.%s RENAME TO ...); if they are rows of %s, insert them back into it from the renamed table (INSERT INTO %s SELECT * FROM ...); then run reshard_hash_table again.",
+						r->nsp_sql, quote_identifier(r->holder_name), r->rel_sql, r->rel_sql));
 	return holder;
 }
 
@@ -317,11 +407,11 @@ move_batch(const HashReshard *r, Oid pending, int32 batch_size)
 		ereport(ERROR,
 				errcode(ERRCODE_TRIGGERED_ACTION_EXCEPTION),
 				errmsg("a batch of reshard_hash_table deleted " INT64_FORMAT " rows from %s but inserted " INT64_FORMAT " into %s",
-					   counts[0], get_rel_name(pending), counts[1], r->relname),
+					   counts[0], qualified_relation(pending), counts[1], r->rel_sql),
 				errdetail("A trigger or rule of %s dropped rows on their way in; the batch was rolled back and nothing was lost.",
-						  r->relname),
-				errhint("Disable the BEFORE INSERT trigger that returns NULL (ALTER TABLE ... DISABLE TRIGGER ...) for the time of the re-shard, then run CALL reshard_hash_table('%s') again.",
-						r->rel_sql));
+						  r->rel_sql),
+				errhint("Disable the BEFORE INSERT trigger that returns NULL (%s: ALTER TABLE ... DISABLE TRIGGER ...) for the time of the re-shard, then run CALL reshard_hash_table('%s') again.",
+						insert_droppers(r->relid)[0] ? insert_droppers(r->relid) : "or the rule", r->rel_sql));
 	return counts[1];
 }
 
@@ -332,7 +422,7 @@ refuse_kept_rows(const HashReshard *r, Oid pending, int64 rows)
 	ereport(ERROR,
 			errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 			errmsg("cannot finish re-sharding %s: %s still holds " INT64_FORMAT " rows that a move does not reach",
-				   r->relname, get_rel_name(pending), rows),
+				   r->rel_sql, qualified_relation(pending), rows),
 			errdetail("%s", what_keeps_rows(r, pending)),
 			errhint("Nothing was dropped. Remove what keeps the rows (DROP or DISABLE the trigger, ALTER TABLE ... NO FORCE ROW LEVEL SECURITY), or move them yourself, then run CALL reshard_hash_table('%s') again.",
 					r->rel_sql));
@@ -413,13 +503,38 @@ session_lock_id(Oid relid)
 	return id;
 }
 
+/*
+ * A session that ends with the lock held (reshard_hash_step called on its
+ * own, between two steps) releases it: PostgreSQL releases session locks at
+ * a transaction's abort, not at a backend's exit, and a lock left in the
+ * shared lock table would keep writers waiting for good and make the next
+ * backend on this PGPROC fail with "lock ... is already held".
+ */
+static void
+release_writes_at_exit(int code, Datum arg)
+{
+	if (OidIsValid(blocking_relid))
+	{
+		LockRelId	id = session_lock_id(blocking_relid);
+
+		UnlockRelationIdForSession(&id, ExclusiveLock);
+		blocking_relid = InvalidOid;
+	}
+}
+
 static void
 block_writes(Oid relid)
 {
+	static bool exit_callback = false;
 	LockRelId	id = session_lock_id(relid);
 
 	if (blocking_relid == relid)
 		return;
+	if (!exit_callback)
+	{
+		before_shmem_exit(release_writes_at_exit, (Datum) 0);
+		exit_callback = true;
+	}
 	LockRelationIdForSession(&id, ExclusiveLock);
 	blocking_relid = relid;
 }
@@ -437,31 +552,90 @@ release_writes(Oid relid)
 	blocking_relid = InvalidOid;
 }
 
-static bool
-has_guard(const HashReshard *r)
-{
-	Relation	rel = table_open(r->relid, NoLock);
-	bool		found = false;
+/*
+ * The guard is recognised by what it is, never by its name alone: a trigger
+ * of our reshard_write_guard(), BEFORE, FOR EACH STATEMENT, on INSERT,
+ * UPDATE, DELETE and TRUNCATE, without arguments, columns or WHEN.  A user's
+ * trigger that happens to be named dakera_shard_reshard_guard is not the
+ * guard: taking it for one left writes unguarded after an interrupted run
+ * (a write could miss a pending row), and the end of the run dropped it.
+ */
+#define GUARD_EVENTS (TRIGGER_TYPE_BEFORE | TRIGGER_TYPE_INSERT | TRIGGER_TYPE_UPDATE | \
+					  TRIGGER_TYPE_DELETE | TRIGGER_TYPE_TRUNCATE)
 
+static Oid
+guard_function(void)
+{
+	return LookupFuncName(list_make2(makeString("dakera_shard_internal"), makeString("reshard_write_guard")),
+						  0, NULL, true);
+}
+
+static bool
+is_guard(const Trigger *trigger, Oid function)
+{
+	return OidIsValid(function) && trigger->tgfoid == function && trigger->tgtype == GUARD_EVENTS &&
+		trigger->tgnargs == 0 && trigger->tgnattr == 0 && trigger->tgqual == NULL &&
+		!trigger->tgisinternal && !OidIsValid(trigger->tgconstraint);
+}
+
+/*
+ * The name of the table's guard (NULL: none); *name_taken: whether a
+ * trigger named dakera_shard_reshard_guard exists that is not the guard.
+ */
+static char *
+find_guard(Oid relid, bool *name_taken)
+{
+	Relation	rel = table_open(relid, NoLock);
+	Oid			function = guard_function();
+	char	   *found = NULL;
+
+	*name_taken = false;
 	if (rel->trigdesc != NULL)
 		for (int i = 0; i < rel->trigdesc->numtriggers; i++)
-			if (strcmp(rel->trigdesc->triggers[i].tgname, GUARD_TRIGGER) == 0)
-				found = true;
+		{
+			const Trigger *trigger = &rel->trigdesc->triggers[i];
+
+			if (is_guard(trigger, function))
+				found = pstrdup(trigger->tgname);
+			else if (strcmp(trigger->tgname, GUARD_TRIGGER) == 0)
+				*name_taken = true;
+		}
 	table_close(rel, NoLock);
 	return found;
 }
 
+/* A re-shard that may need the guard refuses, before it changes anything, a table whose trigger has its name. */
+static void
+check_guard_name(const HashReshard *r)
+{
+	bool		name_taken;
+
+	if (find_guard(r->relid, &name_taken) == NULL && name_taken)
+		ereport(ERROR,
+				errcode(ERRCODE_DUPLICATE_OBJECT),
+				errmsg("table %s has a trigger named \"%s\" that is not dakera_shard's write guard",
+					   qualified_relation(r->relid), GUARD_TRIGGER),
+				errdetail("A re-shard in mode block_writes puts a trigger of that name on the table, to refuse writes while the run is interrupted."),
+				errhint("Rename that trigger (ALTER TRIGGER %s ON %s RENAME TO ...), then run reshard_hash_table again; or re-shard with mode => 'online', which puts no guard.",
+						GUARD_TRIGGER, qualified_relation(r->relid)));
+}
+
+/* Put the guard on the table, or take it away; a trigger that is not the guard is never dropped. */
 static void
 set_guard(const HashReshard *r, bool on)
 {
-	bool		exists = has_guard(r);
+	bool		name_taken;
+	char	   *guard = find_guard(r->relid, &name_taken);
 
-	if (on && !exists)
+	if (on && guard == NULL)
+	{
+		check_guard_name(r);
 		run_sql(r, psprintf("CREATE TRIGGER " GUARD_TRIGGER " BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON %s "
-						 "FOR EACH STATEMENT EXECUTE FUNCTION dakera_shard_internal.reshard_write_guard()",
-						 r->rel_sql));
-	else if (!on && exists)
-		run_sql(r, psprintf("DROP TRIGGER " GUARD_TRIGGER " ON %s", r->rel_sql));
+							"FOR EACH STATEMENT EXECUTE FUNCTION dakera_shard_internal.reshard_write_guard()",
+							r->rel_sql));
+	}
+	else if (!on && guard != NULL)
+		run_sql(r, psprintf("DROP TRIGGER %s ON %s", quote_identifier(guard), r->rel_sql));
 }
 
 /*
@@ -483,14 +657,108 @@ reshard_write_guard(PG_FUNCTION_ARGS)
 	relid = RelationGetRelid(trigdata->tg_relation);
 	if (relid == moving_relid)
 		return PointerGetDatum(NULL);
+	if (!OidIsValid(reshard_pending_holder(relid)))
+	{
+		/* put by record_shard_ring(): the recorded shape changed, the partitions did not */
+		int32		num_shards = (int32) checked_server_ring()->shape.num_shards;
+
+		if (hash_layout_matches(relid, num_shards))
+			return PointerGetDatum(NULL);	/* laid out anew by hand: nothing to guard */
+		ereport(ERROR,
+				errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				errmsg("table %s is partitioned for another shard count than the recorded shape's %d shards",
+					   qualified_relation(relid), num_shards),
+				errdetail("Its rows are still in the partitions of the old shape, where a write by id now could miss its row: an UPDATE or DELETE would affect 0 rows, an INSERT would add a second row with the key."),
+				errhint("Re-shard it first: CALL reshard_hash_table('%s'). Writes are refused until then; reads go on.",
+						qualified_relation(relid)));
+	}
 	ereport(ERROR,
 			errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-			errmsg("table %s has rows waiting to be re-sharded", get_rel_name(relid)),
+			errmsg("table %s has rows waiting to be re-sharded", qualified_relation(relid)),
 			errdetail("Its re-shard (mode block_writes) was interrupted; a write now could miss a row still pending in %s_reshard_pending.",
 					  get_rel_name(relid)),
 			errhint("Finish it with CALL reshard_hash_table('%s'); writes wait for it while it runs. To let writes through meanwhile, missing pending rows, resume it with mode => 'online'.",
 					qualified_relation(relid)));
 	PG_RETURN_NULL();
+}
+
+/*
+ * After the recorded shape changed (the trigger of shard_ring_record): every
+ * table PARTITION BY HASH (... shard_ops) whose partitions are not those of
+ * num_shards, and that no re-shard is under way for, gets the write guard,
+ * made as its owner: from now on shard_ops routes by the new shape while the
+ * rows sit in the partitions of the old one, so a write by id could miss
+ * its row (an UPDATE or DELETE of 0 rows, a second row with the key).  Reads
+ * go on.  reshard_hash_table removes the guard (at the swap in mode online,
+ * at the end in mode block_writes).  A NOTICE names each table.
+ */
+void
+guard_stale_hash_tables(int32 num_shards)
+{
+	Relation	catalog = table_open(PartitionedRelationId, AccessShareLock);
+	SysScanDesc scan = systable_beginscan(catalog, InvalidOid, false, NULL, 0, NULL);
+	HeapTuple	tuple;
+	List	   *stale = NIL;
+	ListCell   *lc;
+
+	while (HeapTupleIsValid(tuple = systable_getnext(scan)))
+	{
+		Form_pg_partitioned_table form = (Form_pg_partitioned_table) GETSTRUCT(tuple);
+		RoutingKey	key;
+
+		if (form->partstrat == PARTITION_STRATEGY_HASH && hash_partition_routing(form->partrelid, &key))
+			stale = lappend_oid(stale, form->partrelid);
+	}
+	systable_endscan(scan);
+	table_close(catalog, AccessShareLock);
+
+	foreach(lc, stale)
+	{
+		Oid			relid = lfirst_oid(lc);
+		HashReshard r;
+		bool		name_taken;
+
+		if (hash_layout_matches(relid, num_shards) || OidIsValid(reshard_pending_holder(relid)))
+			continue;
+		memset(&r, 0, sizeof(r));
+		r.relid = relid;
+		if (find_guard(relid, &name_taken) == NULL && name_taken)
+		{
+			ereport(WARNING,
+					errmsg("table %s is partitioned for another shard count than %d, and writes to it are not refused",
+						   qualified_relation(relid), num_shards),
+					errdetail("Its trigger named \"%s\" is not dakera_shard's write guard, which would take that name; a write by id now could miss its row.",
+							  GUARD_TRIGGER),
+					errhint("Rename that trigger (ALTER TRIGGER %s ON %s RENAME TO ...), then CALL reshard_hash_table('%s').",
+							GUARD_TRIGGER, qualified_relation(relid), qualified_relation(relid)));
+			continue;
+		}
+		if (find_guard(relid, &name_taken) == NULL)
+		{
+			Oid			saved_user;
+			int			saved_context;
+			CreateTrigStmt *stmt = makeNode(CreateTrigStmt);
+
+			stmt->trigname = GUARD_TRIGGER;
+			stmt->relation = makeRangeVar(get_namespace_name(get_rel_namespace(relid)), get_rel_name(relid), -1);
+			stmt->funcname = list_make2(makeString("dakera_shard_internal"), makeString("reshard_write_guard"));
+			stmt->row = false;
+			stmt->timing = TRIGGER_TYPE_BEFORE;
+			stmt->events = TRIGGER_TYPE_INSERT | TRIGGER_TYPE_UPDATE | TRIGGER_TYPE_DELETE | TRIGGER_TYPE_TRUNCATE;
+			/* as the table's owner, security-restricted (an error restores the user at abort) */
+			GetUserIdAndSecContext(&saved_user, &saved_context);
+			SetUserIdAndSecContext(ds_relation_owner(relid),
+								   saved_context | SECURITY_LOCAL_USERID_CHANGE | SECURITY_RESTRICTED_OPERATION);
+			(void) CreateTrigger(stmt, NULL, relid, InvalidOid, InvalidOid, InvalidOid, InvalidOid,
+								 InvalidOid, NULL, false, false);
+			SetUserIdAndSecContext(saved_user, saved_context);
+			CommandCounterIncrement();
+		}
+		ereport(NOTICE,
+				errmsg("table %s is partitioned for another shard count than %d: writes to it are refused until it is re-sharded",
+					   qualified_relation(relid), num_shards),
+				errhint("CALL reshard_hash_table('%s') now.", qualified_relation(relid)));
+	}
 }
 
 /* The holder of an unfinished re-shard of relid, or InvalidOid; never an error (for reports). */
@@ -499,7 +767,6 @@ reshard_pending_holder(Oid relid)
 {
 	char	   *relname = get_rel_name(relid);
 	char	   *name;
-	char	   *comment;
 	Oid			holder;
 
 	if (relname == NULL || get_rel_relkind(relid) != RELKIND_PARTITIONED_TABLE)
@@ -517,11 +784,7 @@ reshard_pending_holder(Oid relid)
 	if (!OidIsValid(holder) || get_rel_relkind(holder) != RELKIND_RELATION ||
 		ds_relation_owner(holder) != ds_relation_owner(relid))
 		return InvalidOid;
-	comment = GetComment(holder, RelationRelationId, 0);
-	if (comment == NULL ||
-		strcmp(comment, psprintf("dakera_shard: rows of table %u waiting to be re-sharded", relid)) != 0)
-		return InvalidOid;
-	return holder;
+	return is_holder_of(relid, holder) ? holder : InvalidOid;
 }
 
 /* The table to re-shard, checked to be partitioned by HASH (... shard_ops), and its names. */
@@ -535,7 +798,7 @@ describe_reshard(HashReshard *r, Oid relid, int32 batch_size)
 	if (!hash_partition_routing(r->relid, &key))
 		ereport(ERROR,
 				errcode(ERRCODE_WRONG_OBJECT_TYPE),
-				errmsg("table %s is not partitioned by HASH (... shard_ops)", get_rel_name(r->relid)),
+				errmsg("table %s is not partitioned by HASH (... shard_ops)", qualified_relation(r->relid)),
 				errhint("Re-shard other tables with reshard_table()."));
 	if (batch_size < 1)
 		ereport(ERROR, errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("batch_size must be at least 1"));
@@ -545,7 +808,7 @@ describe_reshard(HashReshard *r, Oid relid, int32 batch_size)
 	r->nsp_sql = pstrdup(quote_identifier(get_namespace_name(r->nsp)));
 	r->rel_sql = psprintf("%s.%s", r->nsp_sql, quote_identifier(r->relname));
 	r->holder_name = checked_name(r, "%s_reshard_pending", -1);
-	r->marker = psprintf("dakera_shard: rows of table %u waiting to be re-sharded", r->relid);
+	r->marker = holder_marker(r->relname);
 }
 
 /*
@@ -621,6 +884,8 @@ reshard_hash_step(PG_FUNCTION_ARGS)
 	/* the server's ring must route as the recorded shape */
 	r.num_shards = (int32) checked_server_ring()->shape.num_shards;
 	holder = find_holder(&r);
+	if (blocking)
+		check_guard_name(&r);
 	if (!OidIsValid(holder))
 	{
 		List	   *partitions = find_inheritance_children(r.relid, NoLock);

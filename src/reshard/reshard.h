@@ -9,4 +9,7 @@
 /* The holder of an unfinished HASH re-shard of relid, or InvalidOid (never an error). */
 extern Oid	reshard_pending_holder(Oid relid);
 
+/* After the recorded shape changed: the write guard on HASH tables laid out for another shard count. */
+extern void guard_stale_hash_tables(int32 num_shards);
+
 #endif

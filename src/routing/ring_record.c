@@ -20,6 +20,7 @@
 
 #include "compat.h"
 
+#include "access/xact.h"
 #include "commands/dbcommands.h"
 #include "commands/trigger.h"
 #include "funcapi.h"
@@ -28,9 +29,11 @@
 #include "utils/inval.h"
 #include "utils/plancache.h"
 #include "utils/rel.h"
+#include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
 #include "extension.h"
+#include "reshard/reshard.h"
 #include "routing/routing.h"
 
 typedef struct RecordedShape
@@ -133,6 +136,27 @@ shard_ring_record_changed(PG_FUNCTION_ARGS)
 				errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 				errmsg("shard_ring_record_changed() must be called as a trigger"));
 	CacheInvalidateRelcacheByRelid(RelationGetRelid(trigdata->tg_relation));
+	/* HASH (shard_ops) tables laid out for another shard count refuse writes until re-sharded */
+	if (!TRIGGER_FIRED_BY_TRUNCATE(trigdata->tg_event) && !TRIGGER_FIRED_BY_DELETE(trigdata->tg_event))
+	{
+		RecordedShape rec;
+		Snapshot	snapshot;
+
+		CommandCounterIncrement();	/* the statement's own change, as SPI would see it */
+		snapshot = RegisterSnapshot(GetLatestSnapshot());
+
+		memset(&rec, 0, sizeof(RecordedShape));
+		(void) scan_extension_table(SHARD_RING_RECORD, snapshot, recorded_row, &rec);
+		UnregisterSnapshot(snapshot);
+		/* a record the server does not route alike refuses every routing already */
+		if (rec.found)
+		{
+			Shape		server = server_shape();
+
+			if (shape_routes_alike(&server, &rec.shape))
+				guard_stale_hash_tables((int32) rec.shape.num_shards);
+		}
+	}
 	PG_RETURN_POINTER(NULL);
 }
 

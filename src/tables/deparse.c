@@ -98,6 +98,13 @@ user_columns(Oid relid, bool insertable)
 	return names;
 }
 
+/* Each user column of relid that is not dropped: its quoted name. */
+List *
+user_column_names(Oid relid)
+{
+	return user_columns(relid, false);
+}
+
 /* The columns an INSERT may set (neither dropped nor generated), comma-separated, each after prefix. */
 void
 deparse_insertable_columns(StringInfo buf, Oid relid, const char *prefix)
@@ -159,6 +166,29 @@ deparse_stored_shard(StringInfo buf, const TableRoute *route)
 }
 
 /*
+ * The shard id a row carries now, as int4: a plain column's value outside
+ * int4 (a bigint column) is no shard id (NULL) rather than an error.
+ */
+static void
+deparse_stored_shard_int4(StringInfo buf, const TableRoute *route)
+{
+	if (route->kind != ROUTE_BY_PLAIN_COLUMN)
+	{
+		appendStringInfoChar(buf, '(');
+		deparse_stored_shard(buf, route);
+		appendStringInfoString(buf, ")::pg_catalog.int4");
+		return;
+	}
+	appendStringInfoString(buf, "(CASE WHEN ");
+	deparse_column(buf, route->relid, route->shard_attnum);
+	appendStringInfoString(buf, "::pg_catalog.numeric OPERATOR(pg_catalog.>=) -2147483648 AND ");
+	deparse_column(buf, route->relid, route->shard_attnum);
+	appendStringInfoString(buf, "::pg_catalog.numeric OPERATOR(pg_catalog.<=) 2147483647 THEN ");
+	deparse_column(buf, route->relid, route->shard_attnum);
+	appendStringInfoString(buf, " END)::pg_catalog.int4");
+}
+
+/*
  * The condition that a row (alias t, key not NULL) is stale.  For a table
  * partitioned by shard, $1 and $2 are the arrays of partition_places().
  */
@@ -192,18 +222,18 @@ deparse_shard_rows(const TableRoute *route, bool only, Oid pending)
 	initStringInfo(&buf);
 	if (!OidIsValid(pending))
 	{
-		appendStringInfoString(&buf, "SELECT (");
-		deparse_stored_shard(&buf, route);
-		appendStringInfoString(&buf, ")::pg_catalog.int4, pg_catalog.count(*), pg_catalog.sum(");
+		appendStringInfoString(&buf, "SELECT ");
+		deparse_stored_shard_int4(&buf, route);
+		appendStringInfoString(&buf, ", pg_catalog.count(*), pg_catalog.sum(");
 		deparse_row_bytes(&buf, route->relid);
 		appendStringInfo(&buf, ")::pg_catalog.int8 FROM %s", only ? "ONLY " : "");
 		deparse_relation(&buf, route->relid);
 		appendStringInfoString(&buf, " t GROUP BY 1");
 		return buf.data;
 	}
-	appendStringInfoString(&buf, "SELECT u.s, pg_catalog.count(*), pg_catalog.sum(u.b)::pg_catalog.int8 FROM (SELECT (");
-	deparse_stored_shard(&buf, route);
-	appendStringInfoString(&buf, ")::pg_catalog.int4 AS s, ");
+	appendStringInfoString(&buf, "SELECT u.s, pg_catalog.count(*), pg_catalog.sum(u.b)::pg_catalog.int8 FROM (SELECT ");
+	deparse_stored_shard_int4(&buf, route);
+	appendStringInfoString(&buf, " AS s, ");
 	deparse_row_bytes(&buf, route->relid);
 	appendStringInfoString(&buf, " AS b FROM ");
 	deparse_relation(&buf, route->relid);
@@ -275,85 +305,173 @@ deparse_batch_match(StringInfo buf, const TableRoute *route)
 }
 
 /*
- * The CTE that moves the stale rows among keys b: sets a plain column,
- * recomputes a generated one or moves a row to its partition with a
- * cross-partition UPDATE; through_delete (a partition is a foreign table,
- * which cannot take a row moved by UPDATE) deletes the row and inserts it
- * through the parent, in one statement.
+ * The key range of a batch: after $3 (NULL: from the first key), up to and
+ * including $4, both text read back as the key's own type.
  */
 static void
-deparse_move(StringInfo buf, const TableRoute *route, bool through_delete)
+deparse_batch_range(StringInfo buf, const TableRoute *route, const char *key_type, const char *last)
 {
-	if (through_delete)
-	{
-		appendStringInfoString(buf, "gone AS (DELETE FROM ");
-		deparse_relation(buf, route->relid);
-		appendStringInfoString(buf, " t USING keys b WHERE ");
-		deparse_batch_match(buf, route);
-		appendStringInfoString(buf, " RETURNING ");
-		deparse_insertable_columns(buf, route->relid, "t.");
-		appendStringInfoString(buf, "), moved AS (INSERT INTO ");
-		deparse_relation(buf, route->relid);
-		appendStringInfoString(buf, " (");
-		deparse_insertable_columns(buf, route->relid, "");
-		appendStringInfoString(buf, ") OVERRIDING SYSTEM VALUE SELECT ");
-		deparse_insertable_columns(buf, route->relid, "g.");
-		appendStringInfoString(buf, " FROM gone g RETURNING 1)");
+	appendStringInfo(buf, "($3::%s IS NULL OR ", key_type);
+	deparse_key(buf, route);
+	appendStringInfoChar(buf, ' ');
+	deparse_operator(buf, route->gt_opr);
+	appendStringInfo(buf, " $3::%s)", key_type);
+	if (last == NULL)
 		return;
-	}
-	appendStringInfoString(buf, "moved AS (UPDATE ");
+	appendStringInfoString(buf, " AND NOT ");
+	deparse_key(buf, route);
+	appendStringInfoChar(buf, ' ');
+	deparse_operator(buf, route->gt_opr);
+	appendStringInfo(buf, " %s::%s", last, key_type);
+}
+
+/* The key's own type, typmod included: char(8) read as bare "character" is char(1). */
+static char *
+batch_key_type(const TableRoute *route)
+{
+	return format_type_extended(route->key_type, route->key_typmod,
+								FORMAT_TYPE_TYPEMOD_GIVEN | FORMAT_TYPE_FORCE_QUALIFY);
+}
+
+/* The batch's keys: WITH batch AS (...), keys AS (...), in key order from after $3, $4 rows. */
+static void
+deparse_batch_keys(StringInfo buf, const TableRoute *route)
+{
+	char	   *key_type = batch_key_type(route);
+
+	appendStringInfoString(buf, "WITH batch AS (SELECT ");
+	deparse_key(buf, route);
+	appendStringInfoString(buf, " AS k FROM ");
 	deparse_relation(buf, route->relid);
-	if (route->kind == ROUTE_BY_PLAIN_COLUMN)
-	{
-		appendStringInfo(buf, " t SET %s = ",
-						 quote_identifier(get_attname(route->relid, route->shard_attnum, false)));
-		deparse_route_shard(buf, route);
-	}
-	else
-	{
-		appendStringInfo(buf, " t SET %s = ", quote_identifier(route->key_name));
-		deparse_key(buf, route);
-	}
-	appendStringInfoString(buf, " FROM keys b WHERE ");
-	deparse_batch_match(buf, route);
-	appendStringInfoString(buf, " RETURNING 1)");
+	appendStringInfoString(buf, " t WHERE ");
+	deparse_key(buf, route);
+	appendStringInfoString(buf, " IS NOT NULL AND ");
+	deparse_batch_range(buf, route, key_type, NULL);
+	appendStringInfoString(buf, " ORDER BY ");
+	deparse_key(buf, route);
+	appendStringInfoString(buf, " USING ");
+	deparse_operator(buf, route->lt_opr);
+	appendStringInfoString(buf, " LIMIT $4), keys AS (SELECT DISTINCT b.k FROM batch b)");
+}
+
+/* The batch's last key as text and the rows it read. */
+static void
+deparse_batch_summary(StringInfo buf, const TableRoute *route)
+{
+	appendStringInfoString(buf, "(SELECT b.k::pg_catalog.text FROM batch b ORDER BY b.k USING ");
+	deparse_operator(buf, route->gt_opr);
+	appendStringInfoString(buf, " LIMIT 1), (SELECT pg_catalog.count(*) FROM batch)");
 }
 
 /*
- * reshard_batch: the next $4 keys after $3 (text, read back as the key's own
- * type, typmod included) in the key type's order, the stale rows among them
- * moved; returns (the batch's last key as text, keys read, rows moved).
- * $1, $2: partition_places().
+ * reshard_batch through a foreign partition (which cannot take a row moved by
+ * UPDATE): the next $4 keys after $3, the stale rows among them deleted and
+ * inserted through the parent, in one statement.  Returns (the batch's last
+ * key as text, keys read, rows deleted, rows inserted): the caller compares
+ * the last two.  $1, $2: partition_places().
  */
 char *
-deparse_reshard_batch(const TableRoute *route, bool through_delete)
+deparse_reshard_through_delete(const TableRoute *route)
 {
-	/* the column's own type, typmod included: char(8) read as bare "character" is char(1) */
-	char	   *key_type = format_type_extended(route->key_type, route->key_typmod,
-												FORMAT_TYPE_TYPEMOD_GIVEN | FORMAT_TYPE_FORCE_QUALIFY);
 	StringInfoData buf;
 
 	initStringInfo(&buf);
-	appendStringInfoString(&buf, "WITH batch AS (SELECT ");
-	deparse_key(&buf, route);
-	appendStringInfoString(&buf, " AS k FROM ");
+	deparse_batch_keys(&buf, route);
+	appendStringInfoString(&buf, ", gone AS (DELETE FROM ");
 	deparse_relation(&buf, route->relid);
-	appendStringInfoString(&buf, " t WHERE ");
-	deparse_key(&buf, route);
-	appendStringInfo(&buf, " IS NOT NULL AND ($3::%s IS NULL OR ", key_type);
-	deparse_key(&buf, route);
-	appendStringInfoChar(&buf, ' ');
-	deparse_operator(&buf, route->gt_opr);
-	appendStringInfo(&buf, " $3::%s) ORDER BY ", key_type);
-	deparse_key(&buf, route);
-	appendStringInfoString(&buf, " USING ");
-	deparse_operator(&buf, route->lt_opr);
-	appendStringInfoString(&buf, " LIMIT $4), keys AS (SELECT DISTINCT b.k FROM batch b), ");
-	deparse_move(&buf, route, through_delete);
-	appendStringInfoString(&buf, " SELECT (SELECT b.k::pg_catalog.text FROM batch b ORDER BY b.k USING ");
-	deparse_operator(&buf, route->gt_opr);
-	appendStringInfoString(&buf, " LIMIT 1), (SELECT pg_catalog.count(*) FROM batch), "
-						   "(SELECT pg_catalog.count(*) FROM moved)");
+	appendStringInfoString(&buf, " t USING keys b WHERE ");
+	deparse_batch_match(&buf, route);
+	appendStringInfoString(&buf, " RETURNING ");
+	deparse_insertable_columns(&buf, route->relid, "t.");
+	appendStringInfoString(&buf, "), moved AS (INSERT INTO ");
+	deparse_relation(&buf, route->relid);
+	appendStringInfoString(&buf, " (");
+	deparse_insertable_columns(&buf, route->relid, "");
+	appendStringInfoString(&buf, ") OVERRIDING SYSTEM VALUE SELECT ");
+	deparse_insertable_columns(&buf, route->relid, "g.");
+	appendStringInfoString(&buf, " FROM gone g RETURNING 1) SELECT ");
+	deparse_batch_summary(&buf, route);
+	appendStringInfoString(&buf, ", (SELECT pg_catalog.count(*) FROM gone), (SELECT pg_catalog.count(*) FROM moved)");
+	return buf.data;
+}
+
+/*
+ * reshard_batch, first statement: the next $4 keys after $3 (text, read back
+ * as the key's own type) in the key type's order, and the stale rows among
+ * them locked FOR UPDATE, so that nobody else changes or deletes them before
+ * the batch commits.  Returns (the batch's last key as text, keys read, the
+ * stale rows' tableoid[] and ctid[]).  $1, $2: partition_places().
+ */
+char *
+deparse_reshard_lock(const TableRoute *route)
+{
+	StringInfoData buf;
+
+	initStringInfo(&buf);
+	deparse_batch_keys(&buf, route);
+	appendStringInfoString(&buf, ", stale AS (SELECT t.tableoid AS r, t.ctid AS c FROM ");
+	deparse_relation(&buf, route->relid);
+	appendStringInfoString(&buf, " t, keys b WHERE ");
+	deparse_batch_match(&buf, route);
+	appendStringInfoString(&buf, " FOR UPDATE OF t) SELECT ");
+	deparse_batch_summary(&buf, route);
+	appendStringInfoString(&buf, ", a.r, a.c FROM (SELECT pg_catalog.array_agg(s.r) AS r, "
+						   "pg_catalog.array_agg(s.c) AS c FROM stale s) a");
+	return buf.data;
+}
+
+/* Rows ($1 tableoid[], $2 ctid[]) in the key range after $3 up to $4: "WHERE ...". */
+static void
+deparse_locked_rows(StringInfo buf, const TableRoute *route)
+{
+	appendStringInfoString(buf, " WHERE ");
+	deparse_batch_range(buf, route, batch_key_type(route), "$4");
+	appendStringInfoString(buf, " AND ROW(t.tableoid, t.ctid) IN (SELECT p.r, p.c FROM ROWS FROM "
+						   "(pg_catalog.unnest($1::pg_catalog.oid[]), pg_catalog.unnest($2::pg_catalog.tid[])) "
+						   "AS p(r, c))");
+}
+
+/*
+ * reshard_batch, second statement: the rows locked by the first moved: a
+ * plain column set, a generated one recomputed, a row moved to its partition
+ * by a cross-partition UPDATE.  Returns the rows that arrived (RETURNING:
+ * a row whose insert half a trigger skipped does not come back).
+ */
+char *
+deparse_reshard_move(const TableRoute *route)
+{
+	StringInfoData buf;
+
+	initStringInfo(&buf);
+	appendStringInfoString(&buf, "WITH moved AS (UPDATE ");
+	deparse_relation(&buf, route->relid);
+	if (route->kind == ROUTE_BY_PLAIN_COLUMN)
+	{
+		appendStringInfo(&buf, " t SET %s = ",
+						 quote_identifier(get_attname(route->relid, route->shard_attnum, false)));
+		deparse_route_shard(&buf, route);
+	}
+	else
+	{
+		appendStringInfo(&buf, " t SET %s = ", quote_identifier(route->key_name));
+		deparse_key(&buf, route);
+	}
+	deparse_locked_rows(&buf, route);
+	appendStringInfoString(&buf, " RETURNING 1) SELECT pg_catalog.count(*) FROM moved");
+	return buf.data;
+}
+
+/* reshard_batch, third statement: how many of the rows locked by the first are still where they were. */
+char *
+deparse_reshard_still_there(const TableRoute *route)
+{
+	StringInfoData buf;
+
+	initStringInfo(&buf);
+	appendStringInfoString(&buf, "SELECT pg_catalog.count(*) FROM ");
+	deparse_relation(&buf, route->relid);
+	appendStringInfoString(&buf, " t");
+	deparse_locked_rows(&buf, route);
 	return buf.data;
 }
 

@@ -35,12 +35,15 @@
 #include "catalog/pg_class.h"
 #include "catalog/pg_inherits.h"
 #include "catalog/pg_namespace.h"
+#include "catalog/pg_user_mapping.h"
+#include "commands/defrem.h"
 #include "executor/spi.h"
 #include "executor/tuptable.h"
 #include "foreign/foreign.h"
 #include "funcapi.h"
 #include "miscadmin.h"
 #include "nodes/params.h"
+#include "storage/lmgr.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/datum.h"
@@ -118,42 +121,99 @@ table_right(Oid relid, TableRight right, bool report)
 	return true;
 }
 
-/* Does the caller (or PUBLIC) have a user mapping for this foreign server? */
-static bool
-caller_has_user_mapping(Oid serverid)
+/* The user mapping a query of user's would use on the server (theirs, else PUBLIC's), or InvalidOid. */
+static Oid
+mapping_of(Oid user, Oid serverid)
 {
-	return SearchSysCacheExists2(USERMAPPINGUSERSERVER, ObjectIdGetDatum(GetUserId()),
-								 ObjectIdGetDatum(serverid)) ||
-		SearchSysCacheExists2(USERMAPPINGUSERSERVER, ObjectIdGetDatum(InvalidOid),
-							  ObjectIdGetDatum(serverid));
+	HeapTuple	tuple = SearchSysCache2(USERMAPPINGUSERSERVER, ObjectIdGetDatum(user), ObjectIdGetDatum(serverid));
+	Oid			umid;
+
+	if (!HeapTupleIsValid(tuple))
+		tuple = SearchSysCache2(USERMAPPINGUSERSERVER, ObjectIdGetDatum(InvalidOid), ObjectIdGetDatum(serverid));
+	if (!HeapTupleIsValid(tuple))
+		return InvalidOid;
+	umid = ((Form_pg_user_mapping) GETSTRUCT(tuple))->oid;
+	ReleaseSysCache(tuple);
+	return umid;
+}
+
+/* Two user mappings with the same options (in any order): they log in alike. */
+static bool
+same_mapping_options(Oid user1, Oid user2, Oid serverid)
+{
+	List	   *a = GetUserMapping(user1, serverid)->options;
+	List	   *b = GetUserMapping(user2, serverid)->options;
+	ListCell   *la,
+			   *lb;
+
+	if (list_length(a) != list_length(b))
+		return false;
+	foreach(la, a)
+	{
+		DefElem    *da = lfirst_node(DefElem, la);
+		bool		found = false;
+
+		foreach(lb, b)
+		{
+			DefElem    *db = lfirst_node(DefElem, lb);
+
+			if (strcmp(da->defname, db->defname) == 0 && strcmp(defGetString(da), defGetString(db)) == 0)
+				found = true;
+		}
+		if (!found)
+			return false;
+	}
+	return true;
 }
 
 /*
- * The owner's scan would reach foreign tables through the owner's user
- * mappings: the caller must have one of their own for each, as a query of
- * theirs would.
+ * The owner's scan reaches foreign tables through the owner's user mappings
+ * (its credentials on the remote server), which may see more remote rows
+ * than the caller's own: counts and sample keys read that way would tell
+ * the caller about rows they can never read.  So a caller other than the
+ * owner (and superusers) must have a user mapping of their own (or PUBLIC's)
+ * for each foreign table's server, and it must be the owner's mapping or
+ * one with the same options: the caller then reads the remote rows as the
+ * owner does.  Anything else is refused (and left out of shard_overview).
  */
 static bool
 foreign_access(Oid relid, bool report)
 {
+	Oid			caller = GetUserId();
+	Oid			owner = ds_relation_owner(relid);
 	ListCell   *lc;
 
 	foreach(lc, find_all_inheritors(relid, NoLock, NULL))
 	{
 		Oid			leaf = lfirst_oid(lc);
 		ForeignServer *server;
+		Oid			theirs,
+					owners;
 
 		if (get_rel_relkind(leaf) != RELKIND_FOREIGN_TABLE)
 			continue;
 		server = GetForeignServer(GetForeignTable(leaf)->serverid);
-		if (!caller_has_user_mapping(server->serverid))
+		theirs = mapping_of(caller, server->serverid);
+		if (!OidIsValid(theirs))
 			REFUSE(report,
 				   errcode(ERRCODE_UNDEFINED_OBJECT),
 				   errmsg("user mapping not found for user \"%s\", server \"%s\"",
-						  GetUserNameFromId(GetUserId(), false), server->servername),
+						  GetUserNameFromId(caller, false), server->servername),
 				   errdetail("Table \"%s\" is a foreign table on that server.", get_rel_name(leaf)),
 				   errhint("Create a user mapping for yourself on server \"%s\", as reading the table yourself would need.",
 						   server->servername));
+		if (caller == owner || superuser_arg(caller))
+			continue;
+		owners = mapping_of(owner, server->serverid);
+		if (!OidIsValid(owners) || theirs == owners || same_mapping_options(caller, owner, server->serverid))
+			continue;			/* the owner without a mapping: the scan fails on its own */
+		REFUSE(report,
+			   errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+			   errmsg("your user mapping for server \"%s\" is not the one the owner of table \"%s\" reads it with",
+					  server->servername, get_rel_name(leaf)),
+			   errdetail("dakera_shard reads a table as its owner, through the owner's user mapping, which may see remote rows that yours does not."),
+			   errhint("Ask the owner \"%s\" to run it, or use a user mapping with the same options as the owner's.",
+					   GetUserNameFromId(owner, false)));
 	}
 	return true;
 }
@@ -253,6 +313,31 @@ caller_may(Oid relid, TableRight right, bool report)
 }
 
 /*
+ * A listing reads the catalog rows of tables that other sessions may be
+ * creating, altering or dropping at that moment; a table dropped between two
+ * catalog reads fails the second ("relation with OID ... does not exist",
+ * "cache lookup failed for attribute ...").  So a listing locks each table
+ * it is about to read, ACCESS SHARE as a query would and without waiting
+ * (only ACCESS EXCLUSIVE conflicts: DROP, most ALTER TABLE, TRUNCATE, LOCK
+ * TABLE), then checks that it still exists: once the lock is granted the
+ * catalog is current for it and stays so until the end of the transaction.
+ * LISTED_GONE: it was dropped (nothing to list); LISTED_BUSY: another
+ * session holds it (the listing leaves it out with a NOTICE, never waits).
+ */
+ListedLock
+ds_lock_listed(Oid relid)
+{
+	if (!ConditionalLockRelationOid(relid, AccessShareLock))
+		return SearchSysCacheExists1(RELOID, ObjectIdGetDatum(relid)) ? LISTED_BUSY : LISTED_GONE;
+	if (!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(relid)))
+	{
+		UnlockRelationOid(relid, AccessShareLock);
+		return LISTED_GONE;
+	}
+	return LISTED_HELD;
+}
+
+/*
  * table_readable(rel): whether the caller may measure the table, without
  * an error when not (shard_overview leaves such tables out).
  */
@@ -262,7 +347,8 @@ table_readable(PG_FUNCTION_ARGS)
 {
 	Oid			relid = PG_GETARG_OID(0);
 
-	if (!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(relid)))
+	/* under shard_overview, sharded_tables() already holds the table */
+	if (ds_lock_listed(relid) == LISTED_GONE)
 		PG_RETURN_BOOL(false);
 	PG_RETURN_BOOL(caller_may(relid, TABLE_READ, false));
 }

@@ -21,9 +21,12 @@
 #include "catalog/namespace.h"
 #include "catalog/pg_attrdef.h"
 #include "catalog/pg_class.h"
+#include "catalog/partition.h"
 #include "catalog/pg_inherits.h"
 #include "catalog/pg_partitioned_table.h"
 #include "catalog/pg_type.h"
+#include "catalog/pg_trigger.h"
+#include "commands/trigger.h"
 #include "funcapi.h"
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
@@ -35,6 +38,7 @@
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/resowner.h"
+#include "utils/syscache.h"
 
 #include "hashops/hashops.h"
 #include "reshard/reshard.h"
@@ -112,22 +116,86 @@ put_routed(ReturnSetInfo *rsinfo, Oid relid, const char *column, const RoutingKe
 }
 
 /*
- * Tables that routed_tables lists: not partitions (their parent is listed),
- * and not other sessions' temporary tables, which nobody but their session
- * can read (as shard_overview leaves them out, so does sharded_tables, so
- * that every table it lists can be passed to partition_info).
+ * Is the table routed by our shard_for (partition key or a stored generated
+ * column)?  From the catalog alone, as routed_tables reads it.
+ */
+static bool
+routed_table(Oid relid)
+{
+	RoutingKey	key;
+	HeapTuple	tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	int			natts;
+
+	if (!HeapTupleIsValid(tuple))
+		return false;
+	natts = ((Form_pg_class) GETSTRUCT(tuple))->relnatts;
+	ReleaseSysCache(tuple);
+	if (partition_routing(relid, &key))
+		return true;
+	for (AttrNumber attnum = 1; attnum <= natts; attnum++)
+		if (column_routing(relid, attnum, &key))
+			return true;
+	return false;
+}
+
+/*
+ * Tables that routed_tables lists: not a partition of a table that is
+ * itself routed by shard (that table is listed and its scan counts the
+ * partition's rows), but a table partitioned by shard below a parent
+ * partitioned otherwise (by time, say) is; and not other sessions'
+ * temporary tables, which nobody but their session can read (as
+ * shard_overview leaves them out, so does sharded_tables, so that every
+ * table it lists can be passed to partition_info).
  */
 static bool
 listed_relation(Oid relid)
 {
 	char		relkind = get_rel_relkind(relid);
+	ListCell   *lc;
 
 	if (relkind != RELKIND_RELATION && relkind != RELKIND_PARTITIONED_TABLE &&
 		relkind != RELKIND_FOREIGN_TABLE)
 		return false;
 	if (get_rel_persistence(relid) == RELPERSISTENCE_TEMP && isOtherTempNamespace(get_rel_namespace(relid)))
 		return false;
-	return !get_rel_relispartition(relid);
+	if (!get_rel_relispartition(relid))
+		return true;
+	foreach(lc, get_partition_ancestors(relid))
+		if (routed_table(lfirst_oid(lc)))
+			return false;
+	return true;
+}
+
+/*
+ * Lock a table routed_tables is about to read (ds_lock_listed), and check
+ * again that it is one to list: whether to read it.  A table another
+ * session holds (being dropped, altered, locked) is left out with a NOTICE.
+ */
+static bool
+lock_routed(Oid relid)
+{
+	char	   *name;
+	char	   *nsp;
+
+	if (!listed_relation(relid))
+		return false;
+	switch (ds_lock_listed(relid))
+	{
+		case LISTED_HELD:
+			return listed_relation(relid);
+		case LISTED_GONE:
+			return false;
+		case LISTED_BUSY:
+			name = get_rel_name(relid);
+			nsp = name ? get_namespace_name(get_rel_namespace(relid)) : NULL;
+			if (nsp != NULL)
+				ereport(NOTICE,
+						errmsg("table %s is left out: another session holds a lock on it",
+							   quote_qualified_identifier(nsp, name)),
+						errhint("It is listed again once that session's transaction ends."));
+			return false;
+	}
+	return false;
 }
 
 /*
@@ -151,8 +219,10 @@ report_unfinished_reshard(Oid relid)
  * routed_tables(): every table partitioned by our shard_for, and every
  * stored generated column filled by it, from pg_partitioned_table and
  * pg_attrdef.  Columns: rel, shard_column, num_shards, server_ring,
- * key_column, strategy, virtual_nodes.  Partitions are not listed (their
- * parent is).
+ * key_column, strategy, virtual_nodes.  A partition is not listed when a
+ * table above it is (listed_relation).  Each table is locked before its
+ * catalog rows are read (lock_routed): the lock stays to the end of the
+ * transaction, so that the callers (shard_overview) find it still there.
  */
 PG_FUNCTION_INFO_V1(routed_tables);
 Datum
@@ -163,20 +233,18 @@ routed_tables(PG_FUNCTION_ARGS)
 	SysScanDesc scan;
 	HeapTuple	tuple;
 	RoutingKey	key;
+	List	   *partitioned = NIL;
+	List	   *generated = NIL;
+	List	   *attnums = NIL;
+	ListCell   *lc,
+			   *lc2;
 
 	InitMaterializedSRF(fcinfo, 0);
+	/* the candidates first: a lock taken while a catalog scan is open would not renew its snapshot */
 	catalog = table_open(PartitionedRelationId, AccessShareLock);
 	scan = systable_beginscan(catalog, InvalidOid, false, NULL, 0, NULL);
 	while (HeapTupleIsValid(tuple = systable_getnext(scan)))
-	{
-		Oid			relid = ((Form_pg_partitioned_table) GETSTRUCT(tuple))->partrelid;
-
-		if (listed_relation(relid) && partition_routing(relid, &key))
-		{
-			put_routed(rsinfo, relid, NULL, &key);
-			report_unfinished_reshard(relid);
-		}
-	}
+		partitioned = lappend_oid(partitioned, ((Form_pg_partitioned_table) GETSTRUCT(tuple))->partrelid);
 	systable_endscan(scan);
 	table_close(catalog, AccessShareLock);
 
@@ -186,12 +254,35 @@ routed_tables(PG_FUNCTION_ARGS)
 	{
 		Form_pg_attrdef def = (Form_pg_attrdef) GETSTRUCT(tuple);
 
-		CHECK_FOR_INTERRUPTS();
-		if (listed_relation(def->adrelid) && column_routing(def->adrelid, def->adnum, &key))
-			put_routed(rsinfo, def->adrelid, get_attname(def->adrelid, def->adnum, false), &key);
+		generated = lappend_oid(generated, def->adrelid);
+		attnums = lappend_int(attnums, def->adnum);
 	}
 	systable_endscan(scan);
 	table_close(catalog, AccessShareLock);
+
+	foreach(lc, partitioned)
+	{
+		Oid			relid = lfirst_oid(lc);
+
+		CHECK_FOR_INTERRUPTS();
+		if (lock_routed(relid) && partition_routing(relid, &key))
+		{
+			put_routed(rsinfo, relid, NULL, &key);
+			report_unfinished_reshard(relid);
+		}
+	}
+	forboth(lc, generated, lc2, attnums)
+	{
+		Oid			relid = lfirst_oid(lc);
+		AttrNumber	attnum = (AttrNumber) lfirst_int(lc2);
+		char	   *column;
+
+		CHECK_FOR_INTERRUPTS();
+		if (!lock_routed(relid) || (column = get_attname(relid, attnum, true)) == NULL)
+			continue;
+		if (column_routing(relid, attnum, &key))
+			put_routed(rsinfo, relid, column, &key);
+	}
 	return (Datum) 0;
 }
 
@@ -408,11 +499,15 @@ shard_rows(PG_FUNCTION_ARGS)
 {
 	RowsScan	scan = {0};
 
-	scan.relid = ds_relation_arg(fcinfo, 0, "shard_rows", "rel");
+	ds_arg_required(fcinfo, 0, "shard_rows", "rel");
 	ds_arg_required(fcinfo, 2, "shard_rows", "listing");
-	scan.shard_column = name_arg(fcinfo, 1);
 	scan.listing = PG_GETARG_BOOL(2);
 	InitMaterializedSRF(fcinfo, 0);
+	/* a listing's table dropped since it was listed: nothing to count */
+	if (scan.listing && ds_lock_listed(PG_GETARG_OID(0)) == LISTED_GONE)
+		return (Datum) 0;
+	scan.relid = ds_relation_arg(fcinfo, 0, "shard_rows", "rel");
+	scan.shard_column = name_arg(fcinfo, 1);
 	if (scan.listing)
 		listing_scan(&scan, (ReturnSetInfo *) fcinfo->resultinfo);
 	else
@@ -500,10 +595,82 @@ check_places(const TableRoute *route, int32 unplaced)
 }
 
 /*
+ * What can drop a row on its way into relid or one of its partitions or
+ * children: its enabled BEFORE INSERT row triggers and its rules, named, for
+ * an error's hint ("" when none is seen).
+ */
+char *
+insert_droppers(Oid relid)
+{
+	StringInfoData buf;
+	ListCell   *lc;
+
+	initStringInfo(&buf);
+	foreach(lc, find_all_inheritors(relid, NoLock, NULL))
+	{
+		Relation	rel = relation_open(lfirst_oid(lc), NoLock);
+
+		if (rel->trigdesc != NULL)
+			for (int i = 0; i < rel->trigdesc->numtriggers; i++)
+			{
+				Trigger    *t = &rel->trigdesc->triggers[i];
+
+				/* a clone of a parent's trigger is named once, with the parent */
+				if (t->tgenabled != TRIGGER_DISABLED && !t->tgisclone && TRIGGER_FOR_ROW(t->tgtype) &&
+					TRIGGER_FOR_BEFORE(t->tgtype) && TRIGGER_FOR_INSERT(t->tgtype))
+					appendStringInfo(&buf, "%strigger %s on %s", buf.len > 0 ? ", " : "",
+									 quote_identifier(t->tgname), qualified_relation(RelationGetRelid(rel)));
+			}
+		if (rel->rd_rules != NULL)
+			appendStringInfo(&buf, "%sthe rules of %s", buf.len > 0 ? ", " : "",
+							 qualified_relation(RelationGetRelid(rel)));
+		relation_close(rel, NoLock);
+	}
+	return buf.data;
+}
+
+/*
+ * A move whose rows did not all arrive: roll the batch back, loudly, naming
+ * what dropped them.
+ */
+static void
+refuse_lost_rows(const TableRoute *route, int64 left, int64 arrived)
+{
+	char	   *droppers = insert_droppers(route->relid);
+
+	ereport(ERROR,
+			errcode(ERRCODE_TRIGGERED_ACTION_EXCEPTION),
+			errmsg("a batch of reshard_table took " INT64_FORMAT " rows of %s from their place but only " INT64_FORMAT " arrived in their new one",
+				   left, qualified_relation(route->relid), arrived),
+			errdetail("Something dropped rows on their way in (a BEFORE INSERT trigger that returns NULL, or a rule); the batch was rolled back and nothing was lost."),
+			droppers[0] != '\0' ?
+			errhint("Disable what drops them for the time of the re-shard (%s: ALTER TABLE ... DISABLE TRIGGER ...), then CALL reshard_table('%s', ...) again.",
+					droppers, qualified_relation(route->relid)) :
+			errhint("Find what drops rows on their way into %s, disable it for the time of the re-shard, then CALL reshard_table again.",
+					qualified_relation(route->relid)));
+}
+
+static int64
+int8_or_zero(const FirstRow *row, int n)
+{
+	return !row->found || row->nulls[n] ? 0 : DatumGetInt64(row->values[n]);
+}
+
+/*
  * reshard_batch(rel, key_column, shard_column, last_key text, batch_size):
  * one batch of reshard_table: the next batch_size keys after last_key in the
  * key type's own order, and the stale rows among them moved.  Returns the
  * batch's last key (as text), the rows read and the rows moved.
+ *
+ * Every move compares the rows that left their place with the rows that
+ * arrived, in the batch's transaction, and rolls the batch back on a
+ * difference: a BEFORE INSERT trigger that returns NULL turns PostgreSQL's
+ * cross-partition UPDATE, or a DELETE and INSERT, into a delete.  Through
+ * a foreign partition, one statement deletes and inserts and counts both.
+ * Otherwise the stale rows are locked first (no other session changes or
+ * deletes them until commit), moved by UPDATE (RETURNING: the rows that
+ * arrived), and the locked rows still in their place counted after: the
+ * others left.
  */
 PG_FUNCTION_INFO_V1(reshard_batch);
 Datum
@@ -516,8 +683,11 @@ reshard_batch(PG_FUNCTION_ARGS)
 	Datum		args[4];
 	bool		arg_nulls[4] = {false, false, false, false};
 	int32		unplaced;
-	char	   *sql;
 	TupleDesc	tupdesc;
+	Datum		values[3];
+	bool		nulls[3] = {false, false, false};
+	int64		left;
+	int64		arrived;
 
 	/* shard_column (a partitioned table) and after_key (the first batch) may be NULL */
 	relid = ds_relation_arg(fcinfo, 0, "reshard_batch", "rel");
@@ -539,10 +709,51 @@ reshard_batch(PG_FUNCTION_ARGS)
 	types[3] = INT4OID;
 	args[3] = PG_GETARG_DATUM(4);
 	check_settable_shard_column(&route);
-	/* a foreign partition cannot take a row moved by UPDATE: delete and insert through the parent */
-	sql = deparse_reshard_batch(&route, route.kind == ROUTE_BY_PARTITION && has_foreign_partition(relid));
-	scan_table(relid, TABLE_OWN, sql, 4, types, args, arg_nulls, keep_first_row, &row);
-	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, row.values, row.nulls)));
+
+	if (route.kind == ROUTE_BY_PARTITION && has_foreign_partition(relid))
+	{
+		/* a foreign partition cannot take a row moved by UPDATE: delete and insert through the parent */
+		scan_table(relid, TABLE_OWN, deparse_reshard_through_delete(&route), 4, types, args, arg_nulls,
+				   keep_first_row, &row);
+		left = int8_or_zero(&row, 2);
+		arrived = int8_or_zero(&row, 3);
+	}
+	else
+	{
+		FirstRow	count = FIRST_ROW_INIT;
+		Oid			locked_types[4] = {OIDARRAYOID, TIDARRAYOID, TEXTOID, TEXTOID};
+		Datum		locked[4];
+		bool		locked_nulls[4] = {false, false, arg_nulls[2], false};
+		int64		still_there;
+
+		scan_table(relid, TABLE_OWN, deparse_reshard_lock(&route), 4, types, args, arg_nulls,
+				   keep_first_row, &row);
+		left = arrived = 0;
+		if (row.found && !row.nulls[2])
+		{
+			locked[0] = row.values[2];
+			locked[1] = row.values[3];
+			locked[2] = args[2];
+			locked[3] = row.values[0];
+			left = ArrayGetNItems(ARR_NDIM(DatumGetArrayTypeP(locked[0])), ARR_DIMS(DatumGetArrayTypeP(locked[0])));
+			scan_table(relid, TABLE_OWN, deparse_reshard_move(&route), 4, locked_types, locked, locked_nulls,
+					   keep_first_row, &count);
+			arrived = int8_or_zero(&count, 0);
+			count.found = false;
+			scan_table(relid, TABLE_OWN, deparse_reshard_still_there(&route), 4, locked_types, locked,
+					   locked_nulls, keep_first_row, &count);
+			still_there = int8_or_zero(&count, 0);
+			/* a row a BEFORE UPDATE trigger skipped stays where it was: it neither left nor arrived */
+			left -= still_there;
+		}
+	}
+	if (left != arrived)
+		refuse_lost_rows(&route, left, arrived);
+	values[0] = row.found ? row.values[0] : (Datum) 0;
+	nulls[0] = !row.found || row.nulls[0];
+	values[1] = Int64GetDatum(int8_or_zero(&row, 1));
+	values[2] = Int64GetDatum(arrived);
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
 }
 
 /*

@@ -79,6 +79,9 @@ extern void partition_places(Oid parent, int32 num_shards, Datum *shards_array,
 extern Datum int_list_array(List *list, Oid element_type);
 extern List *taken_shards(Oid parent);
 
+/* table_functions.c */
+extern char *insert_droppers(Oid relid);
+
 /* deparse.c: the SQL of every statement on a user's table */
 
 /* names and lists */
@@ -86,11 +89,15 @@ extern char *qualified_relation(Oid relid);
 extern void deparse_relation(StringInfo buf, Oid relid);
 extern void deparse_column(StringInfo buf, Oid relid, AttrNumber attnum);
 extern void deparse_insertable_columns(StringInfo buf, Oid relid, const char *prefix);
+extern List *user_column_names(Oid relid);
 
 /* statements over a routed table (alias t) */
 extern char *deparse_shard_rows(const TableRoute *route, bool only, Oid pending);
 extern char *deparse_stale_keys(const TableRoute *route, Oid pending, bool sample);
-extern char *deparse_reshard_batch(const TableRoute *route, bool through_delete);
+extern char *deparse_reshard_through_delete(const TableRoute *route);
+extern char *deparse_reshard_lock(const TableRoute *route);
+extern char *deparse_reshard_move(const TableRoute *route);
+extern char *deparse_reshard_still_there(const TableRoute *route);
 extern char *deparse_reshard_plan_rows(const TableRoute *route);
 extern char *deparse_count_rows(Oid relid);
 
@@ -140,6 +147,15 @@ extern void check_table_right(Oid relid, TableRight right);
 extern uint64 run_as_owner(Oid relid, TableRight right, const ScopedStatement *stmt);
 extern uint64 run_as_caller(const ScopedStatement *stmt);
 extern Oid	ds_relation_owner(Oid relid);
+
+/* a listing's hold on one table it lists (ds_lock_listed) */
+typedef enum ListedLock
+{
+	LISTED_HELD,				/* locked, and it exists: safe to read */
+	LISTED_GONE,				/* dropped meanwhile: leave it out silently */
+	LISTED_BUSY					/* another session holds a conflicting lock */
+} ListedLock;
+extern ListedLock ds_lock_listed(Oid relid);
 
 /* checks of the arguments of C entry points that are not STRICT */
 extern void ds_arg_required(FunctionCallInfo fcinfo, int n, const char *function, const char *argname);

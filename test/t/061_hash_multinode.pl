@@ -124,7 +124,7 @@ $coord->append_conf('postgresql.conf', 'dakera_shard.num_shards = 8');
 $coord->start;
 $coord->safe_psql('postgres', 'SELECT record_shard_ring()');
 ($ret, $out, $err) = $coord->psql('postgres', q{CALL reshard_hash_table('vectors')});
-like($err, qr/cannot re-shard vectors: partition vectors_shard_\d is a foreign table/,
+like($err, qr/cannot re-shard public\.vectors: partition public\.vectors_shard_\d is a foreign table/,
 	're-sharding a table with foreign partitions is refused');
 is($coord->safe_psql('postgres', q{SELECT count(*) FROM pg_inherits WHERE inhparent = 'vectors'::regclass}),
 	'6', 'and nothing changed');

@@ -82,7 +82,7 @@ is(everything('a'), '40:820', 'A: every row is in the table');
 # --- B: FORCE ROW LEVEL SECURITY on one partition ---------------------------
 ($ret, $out, $err) = $node->psql('postgres', q{CALL reshard_hash_table('b')});
 isnt($ret, 0, 'B: a partition that forces row-level security on its owner is refused');
-like($err, qr/partition b_shard_0 .*forces row-level security/, 'B: naming it');
+like($err, qr/partition public\.b_shard_0 .*forces row-level security/, 'B: naming it');
 is($node->safe_psql('postgres', q{SELECT to_regclass('b_reshard_pending') IS NULL}), 't', 'B: before anything changed');
 is(everything('b'), '40:820', 'B: 0 rows lost');
 # the same after the swap: forced on a pending table while the CALL was away
@@ -104,7 +104,8 @@ is(everything('b2'), '40:820', 'B: every row is in the table');
 # --- C: a BEFORE INSERT trigger that drops rows -----------------------------
 ($ret, $out, $err) = $node->psql('postgres', q{CALL reshard_hash_table('c')});
 isnt($ret, 0, 'C: a batch that would delete more rows than it inserts stops the run');
-like($err, qr/ERROR: .*deleted \d+ rows from c_pending_0 but inserted \d+/, 'C: loudly');
+like($err, qr/ERROR: .*deleted \d+ rows from public\.c_pending_0 but inserted \d+/, 'C: loudly');
+like($err, qr/HINT: .*trigger drop_some on public\.c:/, 'C: its hint names the trigger');
 is(everything('c'), '40:820', 'C: 0 rows lost');
 $node->safe_psql('postgres', 'DROP TRIGGER drop_some ON c');
 ($ret, $out, $err) = $node->psql('postgres', q{CALL reshard_hash_table('c')});

@@ -137,7 +137,7 @@ is($out, 3 * $ROWS - $node->safe_psql('postgres', q{SELECT count(*) FILTER (WHER
 like($err, qr/wk has an unfinished re-shard/, 'sharded_tables says which table has an unfinished re-shard');
 my $key = $node->safe_psql('postgres', 'SELECT id FROM wk_reshard_pending LIMIT 1');
 ($ret, $out, $err) = $node->psql('postgres', qq{UPDATE wk SET v = 1 WHERE id = '$key'});
-like($err, qr/ERROR: .*table wk has rows waiting to be re-sharded/,
+like($err, qr/ERROR: .*table public\.wk has rows waiting to be re-sharded/,
 	'a write by the key of a pending row is refused, not missed');
 ($ret, $out, $err) = $node->psql('postgres', q{CALL reshard_hash_table('wk')});
 like($err, qr/done, $pending rows moved in \d+ batches; 0 stale rows/, 'the resumed run finishes');

@@ -2,7 +2,7 @@
 # The reports (shard_overview, partition_info, shard_verify) count the pending
 # rows of an unfinished HASH re-shard, as the table's owner.  A second tenant
 # who may create in the same schema planted a VIEW named <table>_reshard_pending
-# with the holder's marker comment (the table's OID is public): the reports
+# with the holder's marker comment (it names the table): the reports
 # ran the view's function as the first tenant, who thereby granted the second
 # one every right on its table (outside review, finding 43).  The holder is
 # now only a plain table of the routed table's own owner.
@@ -41,8 +41,7 @@ $node->safe_psql('postgres', q{
 	GRANT USAGE ON SCHEMA t2x TO PUBLIC;
 	CREATE VIEW app.vec_reshard_pending AS SELECT 'x'::text AS id, 1 AS v WHERE t2x.steal();
 	GRANT SELECT ON app.vec_reshard_pending TO PUBLIC;
-	SELECT format('COMMENT ON VIEW app.vec_reshard_pending IS %L',
-	              'dakera_shard: rows of table ' || 'app.vec'::regclass::oid || ' waiting to be re-sharded') \gexec
+	COMMENT ON VIEW app.vec_reshard_pending IS 'dakera_shard: rows of table vec waiting to be re-sharded';
 	CREATE TABLE app.other (id text NOT NULL, v int) PARTITION BY HASH (id public.shard_ops);
 	SELECT count(*) FROM public.create_shard_partitions('app.other');
 	RESET ROLE;
@@ -59,8 +58,7 @@ $node->safe_psql('postgres', q{
 	GRANT SELECT ON app.vec2 TO dba;
 	RESET ROLE;
 	SET ROLE tenant2;
-	SELECT format('COMMENT ON TABLE app.vec2_reshard_pending IS %L',
-	              'dakera_shard: rows of table ' || 'app.vec2'::regclass::oid || ' waiting to be re-sharded') \gexec
+	COMMENT ON TABLE app.vec2_reshard_pending IS 'dakera_shard: rows of table vec2 waiting to be re-sharded';
 });
 
 for my $who ('dba', 'postgres')
