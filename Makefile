@@ -23,10 +23,10 @@ MODULE_big = dakera_shard
 DATA = sql/$(EXTENSION)--0.1.0.sql
 DATA_built = sql/$(EXTENSION)--$(EXTVERSION).sql sql/$(EXTENSION)--0.1.0--$(EXTVERSION).sql
 FRESH_PIECES = $(patsubst %,sql/install/%.sql,head prerequisites routing placement storage shape tables reshard hash_ops \
-	key_type citus privileges privileges-since-0.1.0 record)
+	key_type citus overview privileges privileges-since-0.1.0 record)
 UPDATE_PIECES = $(patsubst %,sql/install/%.sql,0.1.0--0.2.0-head prerequisites 0.1.0--0.2.0-drops routing placement \
 	0.1.0--0.2.0-storage shape tables reshard \
-	hash_ops key_type citus privileges-since-0.1.0)
+	hash_ops key_type citus overview privileges-since-0.1.0)
 CORE_OBJS = src/core/keyhash.o src/core/ring.o src/core/jump.o src/core/shape.o src/core/placement.o \
 	src/core/reshard.o
 OBJS = $(CORE_OBJS) src/dakera_shard.o src/extension_catalog.o \
