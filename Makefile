@@ -129,7 +129,7 @@ valgrind: test/core/test_core
 	valgrind --quiet --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite \
 		test/core/test_core test/data
 
-.PHONY: unittest test test-fresh demo figures bench bench-vectors fuzz valgrind
+.PHONY: unittest test test-fresh demo figures bench bench-vectors bench-citus fuzz valgrind
 
 # libFuzzer for FUZZ_SECONDS from the committed seeds; new inputs go to a
 # scratch directory, never into the repository
@@ -239,11 +239,17 @@ ifdef PG_VERSIONS
 		pg_config=$$(bash test/pg_build.sh $$major); \
 		PG_CONFIG=$$pg_config bash test/bench.sh; \
 		PG_CONFIG=$$pg_config bash test/bench_vectors.sh; \
+		PG_CONFIG=$$pg_config bash test/bench_citus.sh; \
 	done
 else
 	bash test/bench.sh
 	bash test/bench_vectors.sh
+	bash test/bench_citus.sh
 endif
+
+# shard_key against text and k-NN across workers on a Citus cluster (part of make bench)
+bench-citus:
+	bash test/bench_citus.sh
 
 # k-NN and COPY over pgvector rows, sharded vs one table (part of make bench)
 bench-vectors:
