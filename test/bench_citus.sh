@@ -79,13 +79,14 @@ CREATE TABLE by_text (id text PRIMARY KEY, v int NOT NULL, pad text NOT NULL);
 SELECT create_distributed_table('by_text', 'id', colocate_with => 'none', shard_count => 8);
 COPY (SELECT 'vec-' || substr(md5(g::text), 1, 16), g, repeat('x', 40) FROM generate_series(1, :rows) g) TO :'data';
 -- lookups by id: n keys of the table, each its own query (a router query to one worker)
-CREATE FUNCTION lookups(tbl regclass, n int) RETURNS bigint LANGUAGE plpgsql AS $$
+-- (cast: written after the parameter, '::public.shard_key' to compare keys of the key type)
+CREATE FUNCTION lookups(tbl regclass, n int, "cast" text DEFAULT '') RETURNS bigint LANGUAGE plpgsql AS $$
 DECLARE
     total bigint := 0;
     x int;
 BEGIN
     FOR i IN 1 .. n LOOP
-        EXECUTE format('SELECT v FROM %s WHERE id = $1', tbl) INTO x
+        EXECUTE format('SELECT v FROM %s WHERE id = $1%s', tbl, "cast") INTO x
             USING 'vec-' || substr(md5(((i * 7919) % 200000 + 1)::text), 1, 16);
         total := total + coalesce(x, 0);
     END LOOP;
@@ -156,8 +157,11 @@ echo
 echo "== by id and COPY: shard_key against text, both distributed in 8 shards over the two workers"
 printf "%-36s %12s %12s %8s\n" "case (median ms)" "text" "shard_key" "ratio"
 psql_script -c "COPY by_key FROM '$data'" -c "COPY by_text FROM '$data'" -c 'VACUUM ANALYZE by_key' -c 'VACUUM ANALYZE by_text'
-SETUP="SELECT lookups('TABLE', 100)" cases "$LOOKUPS lookups by id (one session)" \
+SETUP="SELECT lookups('TABLE', 100)" cases "$LOOKUPS lookups, id = \$1 (text)" \
 	"SELECT lookups('by_text', $LOOKUPS)" "SELECT lookups('by_key', $LOOKUPS)"
+SETUP="SELECT lookups('TABLE', 100, '::pg_catalog.text'), lookups('by_key', 100, '::public.shard_key')" \
+	cases "$LOOKUPS lookups, id = \$1::shard_key" \
+	"SELECT lookups('by_text', $LOOKUPS, '::pg_catalog.text')" "SELECT lookups('by_key', $LOOKUPS, '::public.shard_key')"
 SETUP='TRUNCATE TABLE' cases "COPY $ROWS rows" "COPY by_text FROM '$data'" "COPY by_key FROM '$data'"
 psql_q "SELECT count(*) FROM by_key" | grep -qx "$ROWS" || { echo "COPY lost rows" >&2; exit 1; }
 
@@ -205,6 +209,11 @@ printf "%-40s %10s %10s %12s\n" "k-NN, ef_search 40 everywhere" "median ms" "rec
 for t in one_node shards_4 shards_16; do
 	printf "%-40s %10s %10s %12.2f\n" "$t" "${med[$t]}" "${rec[$t]}" "$(echo "${med[$t]} / ${med[one_node]}" | bc -l)"
 done
+# the setting reaches the workers: at ef_search 1 each shard's index gives one row
+reached=$("$PG_BIN/psql" -X -q -A -t -v ON_ERROR_STOP=1 -c "SET citus.propagate_set_commands = 'local'" -c "BEGIN" \
+	-c "SET LOCAL hnsw.ef_search = 1" \
+	-c "SELECT count(*) FROM (SELECT id FROM shards_4 ORDER BY embedding <=> (SELECT v FROM queries WHERE q = 1) LIMIT 10) s" -c "COMMIT")
+echo "(rows of shards_4 at a per-shard ef_search of 1: $reached of 10; at most 4 shows that the setting reached the workers)"
 echo
 echo "equal recall: the smallest per-shard ef_search (of 10 15 20 30 40) whose recall reaches one index's ${rec[one_node]}"
 printf "%-40s %10s %10s %10s %12s\n" "table" "ef_search" "median ms" "recall@10" "/ one index"
