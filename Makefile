@@ -23,10 +23,10 @@ MODULE_big = dakera_shard
 DATA = sql/$(EXTENSION)--0.1.0.sql
 DATA_built = sql/$(EXTENSION)--$(EXTVERSION).sql sql/$(EXTENSION)--0.1.0--$(EXTVERSION).sql
 FRESH_PIECES = $(patsubst %,sql/install/%.sql,head prerequisites routing placement storage shape tables reshard hash_ops \
-	key_type citus privileges privileges-since-0.1.0 record)
+	key_type citus overview privileges privileges-since-0.1.0 record)
 UPDATE_PIECES = $(patsubst %,sql/install/%.sql,0.1.0--0.2.0-head prerequisites 0.1.0--0.2.0-drops routing placement \
 	0.1.0--0.2.0-storage shape tables reshard \
-	hash_ops key_type citus privileges-since-0.1.0)
+	hash_ops key_type citus overview privileges-since-0.1.0)
 CORE_OBJS = src/core/keyhash.o src/core/ring.o src/core/jump.o src/core/shape.o src/core/placement.o \
 	src/core/reshard.o
 OBJS = $(CORE_OBJS) src/dakera_shard.o src/extension_catalog.o \
@@ -129,7 +129,7 @@ valgrind: test/core/test_core
 	valgrind --quiet --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite \
 		test/core/test_core test/data
 
-.PHONY: unittest test test-fresh demo figures bench bench-vectors fuzz valgrind
+.PHONY: unittest test test-fresh demo figures bench bench-vectors bench-citus fuzz valgrind
 
 # libFuzzer for FUZZ_SECONDS from the committed seeds; new inputs go to a
 # scratch directory, never into the repository
@@ -239,11 +239,17 @@ ifdef PG_VERSIONS
 		pg_config=$$(bash test/pg_build.sh $$major); \
 		PG_CONFIG=$$pg_config bash test/bench.sh; \
 		PG_CONFIG=$$pg_config bash test/bench_vectors.sh; \
+		PG_CONFIG=$$pg_config bash test/bench_citus.sh; \
 	done
 else
 	bash test/bench.sh
 	bash test/bench_vectors.sh
+	bash test/bench_citus.sh
 endif
+
+# shard_key against text and k-NN across workers on a Citus cluster (part of make bench)
+bench-citus:
+	bash test/bench_citus.sh
 
 # k-NN and COPY over pgvector rows, sharded vs one table (part of make bench)
 bench-vectors:

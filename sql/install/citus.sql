@@ -284,3 +284,160 @@ END
 $$;
 COMMENT ON FUNCTION distribute_table(regclass, name) IS
     'Distributes a table with Citus by its shard_key or shard_uuid column in num_shards shards, co-located with the other tables of the key type, so that Citus shard i holds the engine''s shard i; refuses without Citus, for another column type, another shard count or a node with another ring.';
+
+-- The shard map of a Citus table as partition_info and shard_overview show
+-- it: each engine shard's nodes are those of the active placements of the
+-- Citus shards whose hash intervals meet its interval (exactly Citus shard
+-- i while the mirror holds; after a split or with another shard count, every
+-- shard that holds some of its keys), and its rows and bytes are counted
+-- through the distributed table, grouped by shard_for(key): one query that
+-- Citus runs on every shard in parallel on the workers (each counts and sums
+-- its rows, the coordinator adds the partial results), as the table's owner,
+-- security-restricted, as every scan of a user's table.  The workers evaluate
+-- shard_for, so every node must route as the coordinator: checked first.
+
+CREATE OR REPLACE FUNCTION dakera_shard_internal.citus_tables(OUT rel regclass, OUT key_column name)
+RETURNS SETOF record
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF NOT EXISTS (SELECT FROM pg_catalog.pg_extension e WHERE e.extname = 'citus') THEN
+        RETURN;
+    END IF;
+    RETURN QUERY EXECUTE
+        $q$SELECT p.logicalrelid::pg_catalog.regclass, a.attname
+           FROM pg_catalog.pg_dist_partition p
+           JOIN pg_catalog.pg_attribute a ON a.attrelid = p.logicalrelid
+                AND a.attname = pg_catalog.column_to_column_name(p.logicalrelid, p.partkey)
+           WHERE p.partmethod = 'h' AND a.atttypid = ANY ($1)
+           ORDER BY p.logicalrelid$q$
+        USING ARRAY['@extschema@.shard_key'::pg_catalog.regtype, '@extschema@.shard_uuid'::pg_catalog.regtype]::pg_catalog.oid[];
+END
+$$;
+COMMENT ON FUNCTION dakera_shard_internal.citus_tables() IS
+    'Every table that Citus hash-distributes by a shard_key or shard_uuid column, with that column, read from Citus''s catalog (none without Citus).';
+
+CREATE OR REPLACE FUNCTION dakera_shard_internal.citus_shard_nodes(rel regclass, num_shards int,
+    OUT shard_id int, OUT node_ids text[], OUT is_healthy bool)
+RETURNS SETOF record
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF rel IS NULL THEN
+        RETURN;
+    END IF;
+    PERFORM dakera_shard_internal.citus_installed();
+    IF num_shards IS NULL OR num_shards < 1 THEN
+        RAISE EXCEPTION 'num_shards must be at least 1'
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'Pass the shard count of the server''s ring.';
+    END IF;
+    RETURN QUERY EXECUTE
+        $q$WITH e AS (
+               SELECT g.s, -2147483648::pg_catalog.int8 + g.s * (4294967296::pg_catalog.int8 / $2) AS lo,
+                      CASE WHEN g.s = $2 - 1 THEN 2147483647::pg_catalog.int8
+                           ELSE -2147483648::pg_catalog.int8 + (g.s + 1) * (4294967296::pg_catalog.int8 / $2) - 1 END AS hi
+               FROM pg_catalog.generate_series(0, $2 - 1) g(s)),
+           c AS (
+               SELECT d.shardid, d.shardminvalue::pg_catalog.int8 AS lo, d.shardmaxvalue::pg_catalog.int8 AS hi
+               FROM pg_catalog.pg_dist_shard d WHERE d.logicalrelid = $1),
+           p AS (
+               SELECT c.shardid, n.nodename || ':' || n.nodeport AS node, n.isactive
+               FROM c JOIN pg_catalog.pg_dist_placement pl ON pl.shardid = c.shardid AND pl.shardstate = 1
+               JOIN pg_catalog.pg_dist_node n ON n.groupid = pl.groupid AND n.noderole = 'primary')
+           SELECT e.s::pg_catalog.int4,
+                  ARRAY(SELECT DISTINCT p.node FROM c JOIN p USING (shardid)
+                        WHERE c.lo <= e.hi AND c.hi >= e.lo ORDER BY 1),
+                  -- healthy: every Citus shard that holds some of its keys has an active placement on an active node
+                  coalesce((SELECT pg_catalog.bool_and(EXISTS (SELECT FROM p WHERE p.shardid = c.shardid AND p.isactive))
+                            FROM c WHERE c.lo <= e.hi AND c.hi >= e.lo), false)
+           FROM e ORDER BY e.s$q$
+        USING rel, num_shards;
+END
+$$;
+COMMENT ON FUNCTION dakera_shard_internal.citus_shard_nodes(regclass, int) IS
+    'Per engine shard of num_shards: the nodes of the active placements of the Citus shards of rel whose hash intervals meet its interval, and whether each of those shards has an active placement on an active node.';
+
+CREATE OR REPLACE FUNCTION dakera_shard_internal.citus_one_ring(what text) RETURNS void
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    bad  record;
+BEGIN
+    FOR bad IN SELECT * FROM @extschema@.citus_node_rings() r
+               WHERE r.error IS NOT NULL OR NOT r.routes_alike OR NOT r.same_as_coordinator LOOP
+        RAISE EXCEPTION 'node % does not route as the coordinator', bad.node
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  DETAIL = CASE WHEN bad.error IS NOT NULL THEN bad.error
+                           ELSE pg_catalog.format('It routes with strategy=%s num_shards=%s virtual_nodes=%s (as its record: %s); %s.',
+                                                  bad.strategy, bad.num_shards, bad.virtual_nodes, bad.routes_alike, what) END,
+                  HINT = 'Give every node the coordinator''s dakera_shard settings, restart it, and run SELECT record_shard_ring() there; citus_shard_check() shows every node.';
+    END LOOP;
+END
+$$;
+COMMENT ON FUNCTION dakera_shard_internal.citus_one_ring(text) IS
+    'Raises an error, saying what for, unless every Citus node routes as the coordinator and as its own record.';
+
+CREATE OR REPLACE FUNCTION dakera_shard_internal.citus_partition_info(rel regclass, key_column name)
+RETURNS TABLE (shard_id int, node_ids text[], primary_node text,
+               is_healthy bool, vector_count bigint, memory_bytes bigint)
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+DECLARE
+    n  int;
+BEGIN
+    PERFORM dakera_shard_internal.citus_installed();
+    -- the server routes as its record (raises the recorded-shape error if not)
+    PERFORM @extschema@.shard_for(''::pg_catalog.text);
+    SELECT s.num_shards INTO n FROM @extschema@.shard_ring() s;
+    PERFORM dakera_shard_internal.citus_one_ring('the workers count the rows of ' || citus_partition_info.rel::pg_catalog.text
+                                                 || ' by shard_for, and it would count them by another ring');
+    RETURN QUERY
+    WITH m AS (SELECT * FROM dakera_shard_internal.citus_shard_nodes(citus_partition_info.rel, n)),
+         c AS (SELECT * FROM dakera_shard_internal.shard_rows(citus_partition_info.rel, NULL, false,
+                                                               citus_partition_info.key_column))
+    SELECT coalesce(m.shard_id, c.shard_id), m.node_ids, m.node_ids[1], m.is_healthy,
+           coalesce(c.rows, 0), coalesce(c.bytes, 0)
+    FROM m FULL JOIN c ON c.shard_id = m.shard_id
+    ORDER BY 1;
+END
+$$;
+COMMENT ON FUNCTION dakera_shard_internal.citus_partition_info(regclass, name) IS
+    'partition_info(rel) of a Citus table distributed by key_column (shard_key or shard_uuid): per engine shard, the nodes of Citus''s placements (the first as primary_node), whether they are active, and the rows and bytes counted on the workers by shard_for(key) as the table''s owner.';
+
+CREATE OR REPLACE FUNCTION dakera_shard_internal.citus_listed_tables(OUT rel regclass, OUT key_column name)
+RETURNS SETOF record
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    rels  regclass[];
+    keys  name[];
+BEGIN
+    SELECT pg_catalog.array_agg(c.rel ORDER BY c.rel), pg_catalog.array_agg(c.key_column ORDER BY c.rel)
+    INTO rels, keys
+    FROM dakera_shard_internal.citus_tables() c
+    WHERE dakera_shard_internal.table_readable(c.rel);
+    IF rels IS NULL THEN
+        RETURN;
+    END IF;
+    BEGIN
+        PERFORM dakera_shard_internal.citus_one_ring('the workers count the rows by shard_for, and it would count them by another ring');
+    EXCEPTION WHEN OTHERS THEN
+        RAISE NOTICE 'the tables distributed by Citus are left out: %', SQLERRM
+            USING HINT = 'citus_shard_check() shows every node''s ring.';
+        RETURN;
+    END;
+    FOR i IN 1 .. pg_catalog.cardinality(rels) LOOP
+        rel := rels[i]; key_column := keys[i];
+        RETURN NEXT;
+    END LOOP;
+END
+$$;
+COMMENT ON FUNCTION dakera_shard_internal.citus_listed_tables() IS
+    'The tables of shard_overview distributed by Citus by a shard_key or shard_uuid column that you may read; none, with a NOTICE, when a node does not route as the coordinator or its ring cannot be read.';

@@ -7,8 +7,11 @@ GRANT SELECT ON shard_overview TO PUBLIC;
 -- public functions call as their caller stay executable by everyone who may
 -- call those: valid_node_ids (the CHECK of shard_placement), local_node,
 -- routed_tables, table_routing, table_readable, shard_rows,
--- shard_partition_plan, create_shard_partition, reshard_batch and
--- reshard_hash_step.  Each checks its own arguments and the caller's rights
+-- shard_partition_plan, create_shard_partition, reshard_batch,
+-- reshard_hash_step, and the Citus helpers of partition_info and
+-- shard_overview (citus_tables, citus_shard_nodes, citus_one_ring,
+-- citus_partition_info, citus_listed_tables: catalog reads, and the
+-- measuring of shard_rows).  Each checks its own arguments and the caller's rights
 -- (ownership to create partitions or move rows, SELECT to measure) before it
 -- reads or runs anything, so that calling one directly gives nothing the
 -- public function would not (test/t/103_call_everything.pl calls every one

@@ -46,12 +46,13 @@ LANGUAGE C STABLE STRICT;
 COMMENT ON FUNCTION dakera_shard_internal.table_readable(regclass) IS
     'Whether you may measure a table: a table you may SELECT from, in a schema you may use, with user mappings for its foreign tables, and no row-level security hiding rows from you or from its owner.';
 
-CREATE OR REPLACE FUNCTION dakera_shard_internal.shard_rows(rel regclass, shard_column name, listing bool)
+CREATE OR REPLACE FUNCTION dakera_shard_internal.shard_rows(rel regclass, shard_column name, listing bool,
+    key_column name DEFAULT NULL)
 RETURNS TABLE (shard_id int, rows bigint, bytes bigint)
 AS 'MODULE_PATHNAME', 'shard_rows'
 LANGUAGE C VOLATILE;
-COMMENT ON FUNCTION dakera_shard_internal.shard_rows(regclass, name, bool) IS
-    'Rows and bytes per shard id of a table, scanned as its owner (security-restricted) for a caller who may read it; listing: for shard_overview, without inheritance children, and no rows (with a NOTICE) when the table is locked or cannot be scanned.';
+COMMENT ON FUNCTION dakera_shard_internal.shard_rows(regclass, name, bool, name) IS
+    'Rows and bytes per shard id of a table, scanned as its owner (security-restricted) for a caller who may read it; key_column (no shard_column): by shard_for of that shard_key or shard_uuid column, as a Citus table distributed by it; listing: for shard_overview, without inheritance children, and no rows (with a NOTICE) when the table is locked or cannot be scanned.';
 
 CREATE OR REPLACE FUNCTION dakera_shard_internal.shard_partition_plan(parent regclass,
     OUT num_shards int, OUT taken int[])
@@ -150,57 +151,3 @@ END
 $$;
 COMMENT ON FUNCTION create_shard_partitions(regclass, boolean) IS
     'Creates the missing LIST partitions of a table partitioned by shard_for, one per shard (remote: postgres_fdw foreign tables on each shard''s primary); returns those it created.';
-
-CREATE OR REPLACE FUNCTION partition_info(rel regclass, shard_column name DEFAULT NULL)
-RETURNS TABLE (shard_id int, node_ids text[], primary_node text,
-               is_healthy bool, vector_count bigint, memory_bytes bigint)
-LANGUAGE sql VOLATILE
-SET search_path = pg_catalog, pg_temp
-AS $$
-    WITH r AS MATERIALIZED (SELECT * FROM dakera_shard_internal.table_routing(rel, shard_column)),
-         c AS (SELECT s.* FROM r, dakera_shard_internal.shard_rows(rel, r.shard_column, false) s),
-         m AS (SELECT p.* FROM r, @extschema@.placement_map(r.num_shards) p)
-    SELECT coalesce(m.shard_id, c.shard_id), m.node_ids, m.primary_node, m.is_healthy,
-           coalesce(c.rows, 0), coalesce(c.bytes, 0)
-    FROM m FULL JOIN c ON c.shard_id = m.shard_id
-    ORDER BY 1
-$$;
-COMMENT ON FUNCTION partition_info(regclass, name) IS
-    'partition_info() with vector_count and memory_bytes measured exactly from a table''s rows by one scan.';
-
--- Per shard of the server's ring: nodes, health, and the rows and bytes of
--- every table routed by the server's ring that the caller may read, each row
--- counted once.  Tables the caller may not measure (table_readable: other
--- sessions' temporary tables, no SELECT or schema USAGE, no user mapping for
--- a foreign table, row-level security in the way) are left out, and so,
--- with a NOTICE, are tables that cannot be measured now (their owner lacks
--- the rights the scan runs with, another session holds a lock on them, the
--- scan fails): one tenant's table never makes the view fail or wait.
-CREATE VIEW shard_overview WITH (security_invoker = true) AS
-WITH tables AS (
-    SELECT DISTINCT ON (t.rel) t.rel, t.shard_column
-    FROM @extschema@.sharded_tables() t
-    WHERE t.server_ring
-      AND dakera_shard_internal.table_readable(t.rel)
-    ORDER BY t.rel, t.shard_column NULLS FIRST
-), per_table AS (
-    SELECT r.shard_id, r.rows, r.bytes
-    FROM tables t, dakera_shard_internal.shard_rows(t.rel, t.shard_column, true) r
-)
-SELECT m.shard_id, m.node_ids, m.primary_node, m.preferred_node, m.is_healthy,
-       m.registered, coalesce(pg_catalog.sum(p.rows), 0)::pg_catalog.int8 AS rows,
-       coalesce(pg_catalog.sum(p.bytes), 0)::pg_catalog.int8 AS bytes
-FROM @extschema@.placement_map(NULL::pg_catalog.int4) m
-LEFT JOIN per_table p ON p.shard_id OPERATOR(pg_catalog.=) m.shard_id
-GROUP BY 1, 2, 3, 4, 5, 6
-ORDER BY 1;
-COMMENT ON VIEW shard_overview IS
-    'Per shard of the server''s ring: nodes, health, and the rows and bytes of every table routed by it that you may read.';
-COMMENT ON COLUMN shard_overview.shard_id IS 'A shard of the server''s ring.';
-COMMENT ON COLUMN shard_overview.node_ids IS 'Its nodes, primary first.';
-COMMENT ON COLUMN shard_overview.primary_node IS 'Its first node.';
-COMMENT ON COLUMN shard_overview.preferred_node IS 'Its first healthy node.';
-COMMENT ON COLUMN shard_overview.is_healthy IS 'Whether any of its nodes is healthy (NULL: health unknown, not preloaded).';
-COMMENT ON COLUMN shard_overview.registered IS 'Whether its placement is registered rather than computed.';
-COMMENT ON COLUMN shard_overview.rows IS 'Rows of this shard in the tables routed by the server''s ring that you may read.';
-COMMENT ON COLUMN shard_overview.bytes IS 'Bytes of their column values as stored.';

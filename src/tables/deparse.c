@@ -144,7 +144,8 @@ deparse_key(StringInfo buf, const TableRoute *route)
 static void
 deparse_route_shard(StringInfo buf, const TableRoute *route)
 {
-	const RoutingKey *key = route->kind == ROUTE_BY_PLAIN_COLUMN ? NULL : &route->key;
+	const RoutingKey *key = route->kind == ROUTE_BY_PLAIN_COLUMN || route->kind == ROUTE_BY_KEY_TYPE ?
+		NULL : &route->key;
 
 	appendStringInfo(buf, "%s.shard_for(", extension_schema_sql());
 	deparse_key(buf, route);
@@ -155,11 +156,15 @@ deparse_route_shard(StringInfo buf, const TableRoute *route)
 						 quote_literal_cstr(key->strategy_name), key->virtual_nodes);
 }
 
-/* The shard id a row carries now: its column, or its partition key's value. */
+/*
+ * The shard id a row carries now: its column, or its partition key's value,
+ * or for a shard_key or shard_uuid key (whose hash puts it in the Citus shard
+ * of its engine shard) shard_for(key).
+ */
 static void
 deparse_stored_shard(StringInfo buf, const TableRoute *route)
 {
-	if (route->kind == ROUTE_BY_PARTITION)
+	if (route->kind == ROUTE_BY_PARTITION || route->kind == ROUTE_BY_KEY_TYPE)
 		deparse_route_shard(buf, route);
 	else
 		deparse_column(buf, route->relid, route->shard_attnum);

@@ -383,6 +383,7 @@ typedef struct RowsScan
 {
 	Oid			relid;
 	const char *shard_column;
+	const char *key_column;		/* not NULL: rows routed by this shard_key or shard_uuid column */
 	bool		listing;
 	ScopedRowFn on_row;
 	void	   *arg;
@@ -401,7 +402,10 @@ shard_rows_run(const RowsScan *scan)
 	TableRoute	route;
 	Oid			holder;
 
-	resolve_table_route(&route, relid, NULL, scan->shard_column, false);
+	if (scan->key_column != NULL && scan->shard_column == NULL)
+		resolve_key_type_route(&route, relid, scan->key_column);
+	else
+		resolve_table_route(&route, relid, NULL, scan->shard_column, false);
 	if (scan->listing && !lock_tree_nowait(relid))
 		return false;
 	holder = route.kind == ROUTE_BY_PARTITION ? reshard_pending_holder(relid) : InvalidOid;
@@ -409,8 +413,8 @@ shard_rows_run(const RowsScan *scan)
 		return false;
 	/* rows pending in an unfinished HASH re-shard: counted under the shard they move to */
 	scan_table(relid, TABLE_READ,
-			   deparse_shard_rows(&route, scan->listing && get_rel_relkind(relid) == RELKIND_RELATION,
-								  pending_rows(&route)),
+			   deparse_shard_rows(&route, scan->listing && get_rel_relkind(relid) == RELKIND_RELATION &&
+								  route.kind != ROUTE_BY_KEY_TYPE, pending_rows(&route)),
 			   0, NULL, NULL, NULL, scan->on_row, scan->arg);
 	return true;
 }
@@ -487,8 +491,11 @@ listing_scan(RowsScan *scan, ReturnSetInfo *rsinfo)
 }
 
 /*
- * shard_rows(rel, shard_column, listing): rows and bytes per shard id the
- * rows carry (their column, or their partition key's value now).  listing
+ * shard_rows(rel, shard_column, listing, key_column): rows and bytes per
+ * shard id the rows carry (their column, or their partition key's value now,
+ * or, with key_column and no shard_column, shard_for of that shard_key or
+ * shard_uuid column: a Citus table distributed by it, whose rows are counted
+ * where they are, on the workers, by one distributed query).  listing
  * (shard_overview) leaves out inheritance children of a plain table (they
  * are listed, and counted, on their own), and gives no rows, with a NOTICE,
  * for a table that cannot be measured now (listing_scan).
@@ -508,6 +515,7 @@ shard_rows(PG_FUNCTION_ARGS)
 		return (Datum) 0;
 	scan.relid = ds_relation_arg(fcinfo, 0, "shard_rows", "rel");
 	scan.shard_column = name_arg(fcinfo, 1);
+	scan.key_column = PG_NARGS() > 3 ? name_arg(fcinfo, 3) : NULL;
 	if (scan.listing)
 		listing_scan(&scan, (ReturnSetInfo *) fcinfo->resultinfo);
 	else

@@ -35,6 +35,7 @@
 #include "utils/syscache.h"
 #include "utils/typcache.h"
 
+#include "extension.h"
 #include "hashops/hashops.h"
 #include "routing/routing.h"
 #include "tables/tables.h"
@@ -153,6 +154,39 @@ resolve_table_key(TableRoute *route, Oid relid, const char *key_column)
 	memset(route, 0, sizeof(TableRoute));
 	route->relid = relid;
 	set_key(route, user_column(relid, key_column));
+}
+
+/* Whether type is the extension's own type named name (shard_key, shard_uuid). */
+static bool
+is_extension_type(Oid type, const char *name)
+{
+	Oid			schema = extension_schema();
+
+	return OidIsValid(schema) &&
+		type == GetSysCacheOid2(TYPENAMENSP, Anum_pg_type_oid, CStringGetDatum(name), ObjectIdGetDatum(schema));
+}
+
+/*
+ * A table whose rows route by the default hash of their shard_key or
+ * shard_uuid column (a Citus table distributed by it: each row is in the
+ * Citus shard whose interval holds the engine's shard of its key): its shard
+ * is shard_for(key) of the server's ring, which only measuring (shard_rows)
+ * computes.  The column must be of one of those types.
+ */
+void
+resolve_key_type_route(TableRoute *route, Oid relid, const char *key_column)
+{
+	resolve_table_key(route, relid, key_column);
+	if (!is_extension_type(route->key_type, "shard_key") && !is_extension_type(route->key_type, "shard_uuid"))
+		ereport(ERROR,
+				errcode(ERRCODE_DATATYPE_MISMATCH),
+				errmsg("column \"%s\" of %s has type %s, not shard_key or shard_uuid",
+					   route->key_name, qualified_relation(relid), format_type_be(route->key_type)),
+				errhint("Only a shard_key or shard_uuid column routes its rows by its type's hash."));
+	route->kind = ROUTE_BY_KEY_TYPE;
+	route->num_shards = (int32) server_shape().num_shards;
+	route->server_ring = true;
+	key_operators(route);
 }
 
 /*

@@ -50,7 +50,9 @@ typedef enum RouteKind
 {
 	ROUTE_BY_PARTITION,			/* PARTITION BY LIST (shard_for(...)) */
 	ROUTE_BY_GENERATED,			/* a stored generated shard_for column */
-	ROUTE_BY_PLAIN_COLUMN		/* a plain column of shard ids, judged by the server's ring */
+	ROUTE_BY_PLAIN_COLUMN,		/* a plain column of shard ids, judged by the server's ring */
+	ROUTE_BY_KEY_TYPE			/* a shard_key or shard_uuid column: its shard is shard_for(key)
+								 * of the server's ring (a Citus table distributed by it) */
 } RouteKind;
 
 typedef struct TableRoute
@@ -73,6 +75,7 @@ typedef struct TableRoute
 extern void resolve_table_route(TableRoute *route, Oid relid, const char *key_column,
 								const char *shard_column, bool allow_generated);
 extern void resolve_table_key(TableRoute *route, Oid relid, const char *key_column);
+extern void resolve_key_type_route(TableRoute *route, Oid relid, const char *key_column);
 extern AttrNumber user_column(Oid relid, const char *column);
 extern void partition_places(Oid parent, int32 num_shards, Datum *shards_array,
 							 Datum *leaves_array, int32 *unplaced);

@@ -15,6 +15,11 @@
 #     shard count, and when a worker routes with another ring;
 #     citus_shard_check names that worker and the table whose shard count
 #     differs from the ring;
+#   - partition_info(rel) and shard_overview of a distributed table: rows
+#     per shard = the count by shard_for, nodes = Citus's placements (after a
+#     move too), measured with the caller's right to read checked; refused
+#     (partition_info) or left out with a NOTICE (shard_overview) while a
+#     worker routes with another ring;
 #   - re-sharding 6 -> 8 (settings, record_shard_ring() on every node,
 #     alter_distributed_table(shard_count := 8)) keeps every row, and the
 #     shards are the engine's again.
@@ -126,6 +131,10 @@ is(sql(q{SELECT coalesce(sum(e.value::bigint) FILTER (WHERE e.key::int <> m.shar
               $c$SELECT coalesce(json_object_agg(s, c), '{}') FROM (SELECT public.shard_for(id::uuid) s, count(*) c FROM %s GROUP BY 1) x$c$) r
          JOIN citus_shard_map('docs') m USING (shardid), jsonb_each_text(r.result::jsonb) e}),
 	'0 of 2000', 'uuid rows: 0 misplaced');
+is(sql(q{SELECT count(*) || ' ' || count(*) FILTER (WHERE p.vector_count = c.n) || ' ' || sum(p.vector_count)
+         FROM partition_info('docs') p
+         JOIN (SELECT shard_for(id::uuid) s, count(*) n FROM docs GROUP BY 1) c ON c.s = p.shard_id}),
+	'6 6 2000', 'partition_info of a shard_uuid table: rows per shard = count by shard_for(uuid)');
 sql('DROP TABLE docs');
 
 # rows by INSERT ... SELECT through the coordinator, by COPY, and by
@@ -190,6 +199,33 @@ check_one_task(sql(q{EXPLAIN (COSTS OFF) SELECT * FROM items WHERE id = 'vec-42'
 is(sql(q{SELECT count(*) || ' ' || count(*) FILTER (WHERE ok) FROM citus_shard_check('items')}), '10 10',
 	'after the move: citus_shard_check passes');
 
+# partition_info and shard_overview: rows by shard_for, nodes from Citus's placements
+my $by_shard = q{(SELECT shard_for(id) s, count(*) n FROM items GROUP BY 1)};
+is(sql(qq{SELECT count(*) || ' ' || count(*) FILTER (WHERE p.vector_count = c.n) || ' ' || sum(p.vector_count)
+          FROM partition_info('items') p JOIN $by_shard c ON c.s = p.shard_id}),
+	'6 6 8750', 'partition_info: rows per shard = count by shard_for');
+is(sql(q{SELECT count(*) FILTER (WHERE p.node_ids = m.nodes AND p.primary_node = m.nodes[1] AND p.is_healthy
+                                 AND p.memory_bytes > 0)
+         FROM partition_info('items') p JOIN citus_shard_map('items') m ON m.shard = p.shard_id}),
+	'6', 'partition_info: each shard\'s nodes are its Citus placements');
+is(sql(q{SELECT node_ids FROM partition_info('items') WHERE shard_id = 2}), "{127.0.0.1:$to}",
+	'partition_info: shard 2 on the node it moved to');
+is(sql(qq{SELECT count(*) FILTER (WHERE o.rows = c.n AND o.citus_nodes = m.nodes) || ' ' || sum(o.rows)
+          FROM shard_overview o JOIN $by_shard c ON c.s = o.shard_id
+          JOIN citus_shard_map('items') m ON m.shard = o.shard_id}),
+	'6 8750', 'shard_overview: rows by shard_for and Citus\'s nodes per shard');
+is(sql(q{SELECT string_agg(p.memory_bytes::text, ',' ORDER BY p.shard_id) FROM partition_info('items') p}),
+	sql(q{SELECT string_agg(b::text, ',' ORDER BY s) FROM (SELECT shard_for(id) s,
+	             sum(pg_column_size(id) + pg_column_size(embedding) + pg_column_size(n)) b FROM items GROUP BY 1) x}),
+	'partition_info: bytes per shard = the column sizes by shard_for');
+sql(q{CREATE ROLE citus_reader LOGIN; CREATE ROLE citus_stranger LOGIN; GRANT SELECT ON items TO citus_reader});
+is(sql(q{SET ROLE citus_reader; SELECT sum(vector_count) FROM partition_info('items')}), '8750',
+	'a reader measures the table');
+($ret, $out, $err) = $coord->psql('postgres', q{SET ROLE citus_stranger; SELECT * FROM partition_info('items')});
+like($err, qr/permission denied for table items/, 'a role that may not read the table is refused');
+is(sql(q{SET ROLE citus_stranger; SELECT coalesce(sum(rows), 0) || ' ' || count(citus_nodes) FROM shard_overview}), '0 0',
+	'shard_overview leaves out a table you may not read');
+
 # exact k-NN over the distributed table = over a local copy
 sql('CREATE TABLE items_local AS SELECT * FROM items');
 my $knn_wrong = 0;
@@ -211,6 +247,13 @@ like(sql(q{SELECT string_agg(detail, E'\n') FROM citus_shard_check() WHERE NOT o
 on(w2 => 'SELECT record_shard_ring()');
 is(sql(q{SELECT subject FROM citus_shard_check() WHERE NOT ok}), "ring on 127.0.0.1:$port{w2}",
 	'recorded there, it still differs from the coordinator\'s');
+($ret, $out, $err) = $coord->psql('postgres', q{SELECT * FROM partition_info('items')});
+like($err, qr/node 127\.0\.0\.1:$port{w2} does not route as the coordinator.*DETAIL:  It routes with strategy=consistent_hash num_shards=8 .*the workers count the rows of public\.items by shard_for/s,
+	'partition_info refuses while a worker routes with another ring');
+($ret, $out, $err) = $coord->psql('postgres', q{SELECT coalesce(sum(rows), 0) FROM shard_overview});
+is($out, '0', 'shard_overview leaves the Citus table out then');
+like($err, qr/NOTICE:  the tables distributed by Citus are left out: node 127\.0\.0\.1:$port{w2} does not route as the coordinator/,
+	'with a NOTICE that names the worker');
 sql(q{CREATE TABLE later (id shard_key PRIMARY KEY)});
 ($ret, $out, $err) = $coord->psql('postgres', q{SELECT distribute_table('later')});
 like($err, qr/node 127\.0\.0\.1:$port{w2} does not route as the coordinator/,
@@ -234,6 +277,10 @@ is(sql($misplaced), '0 of 8750', 're-sharded to 8: 0 rows misplaced');
 is(sql($agree), '10000 10000', 're-sharded to 8: 10000 keys agree');
 is(sql(q{SELECT count(*) || ' ' || count(*) FILTER (WHERE ok) FROM citus_shard_check('items')}), '12 12',
 	're-sharded to 8: citus_shard_check passes');
+is(sql(qq{SELECT count(*) || ' ' || count(*) FILTER (WHERE p.vector_count = c.n AND p.node_ids = m.nodes) || ' ' || sum(p.vector_count)
+          FROM partition_info('items') p JOIN $by_shard c ON c.s = p.shard_id
+          JOIN citus_shard_map('items') m ON m.shard = p.shard_id}),
+	'8 8 8750', 're-sharded to 8: partition_info shows 8 shards, rows by shard_for, Citus\'s nodes');
 
 $node{$_}->stop for qw(w1 w2 coord);
 done_testing();
