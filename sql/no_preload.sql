@@ -13,7 +13,8 @@ SELECT count(*) FILTER (WHERE is_healthy IS NULL) AS health_unknown FROM partiti
 SELECT a.shard_id = shard_for('vec-1') AS same_shard, a.preferred_node = a.nodes[1] AS preferred_is_primary
 FROM shard_assignment('vec-1') a;
 -- the backend-local ring and the cache of explicit rings live in memory
--- contexts of their own, which pg_backend_memory_contexts names
+-- contexts of their own, which pg_backend_memory_contexts names (not their
+-- parent: PostgreSQL 18 replaced that column by a path)
 SELECT shard_for('vec-1', 8, 'consistent_hash', 10) >= 0 AS routed;
-SELECT name, parent, total_bytes > 0 AS holds_memory
+SELECT name, total_bytes > 0 AS holds_memory
 FROM pg_backend_memory_contexts WHERE name LIKE 'dakera_shard%' ORDER BY name;
