@@ -125,6 +125,7 @@ DECLARE
     t       record;
     m       record;
     count_  int;
+    uniform bool;
     key_t   oid := '@extschema@.shard_key'::pg_catalog.regtype;
     uuid_t  oid := '@extschema@.shard_uuid'::pg_catalog.regtype;
 BEGIN
@@ -164,10 +165,21 @@ BEGIN
             RETURN NEXT;
             CONTINUE;
         END IF;
-        SELECT pg_catalog.count(*) INTO count_ FROM @extschema@.citus_shard_map(t.rel);
+        -- count_ shards; uniform: their intervals are the uniform ones of
+        -- count_ (another shard count), or not (a split)
+        SELECT pg_catalog.count(*), pg_catalog.bool_and(
+                   d.lo = -2147483648::pg_catalog.int8 + d.i * (4294967296::pg_catalog.int8 / d.c)
+                   AND d.hi = CASE WHEN d.i = d.c - 1 THEN 2147483647
+                                   ELSE -2147483648::pg_catalog.int8 + (d.i + 1) * (4294967296::pg_catalog.int8 / d.c) - 1 END)
+          INTO count_, uniform
+          FROM (SELECT m.min_hash::pg_catalog.int8 AS lo, m.max_hash::pg_catalog.int8 AS hi, m.shard AS i,
+                       pg_catalog.count(*) OVER () AS c
+                FROM @extschema@.citus_shard_map(t.rel) m) d;
         subject := 'shard count';
         ok := count_ = n;
         detail := CASE WHEN ok THEN pg_catalog.format('%s shards, as the ring', n)
+            WHEN NOT uniform THEN pg_catalog.format('%s shards of unequal intervals, the ring has %s: a split (citus_split_shard_by_split_points, isolate_tenant_to_new_shard) broke the mirror, Citus shard i is not engine shard i (routing is still right); re-shard with alter_distributed_table(%L, shard_count := %s)',
+                                   count_, n, t.rel, n)
             ELSE pg_catalog.format('%s shards, the ring has %s: Citus shard i is not engine shard i (routing is still right); re-shard with alter_distributed_table(%L, shard_count := %s)',
                                    count_, n, t.rel, n) END;
         RETURN NEXT;

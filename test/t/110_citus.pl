@@ -22,7 +22,8 @@
 #     worker routes with another ring;
 #   - re-sharding 6 -> 8 (settings, record_shard_ring() on every node,
 #     alter_distributed_table(shard_count := 8)) keeps every row, and the
-#     shards are the engine's again.
+#     shards are the engine's again; a split afterwards is reported as a
+#     split by citus_shard_check, and loses nothing.
 #
 # Skipped, with the reason, on a server without Citus (or pgvector); make test
 # builds both into every version it tests and sets DAKERA_REQUIRE_CITUS, and
@@ -281,6 +282,20 @@ is(sql(qq{SELECT count(*) || ' ' || count(*) FILTER (WHERE p.vector_count = c.n 
           FROM partition_info('items') p JOIN $by_shard c ON c.s = p.shard_id
           JOIN citus_shard_map('items') m ON m.shard = p.shard_id}),
 	'8 8 8750', 're-sharded to 8: partition_info shows 8 shards, rows by shard_for, Citus\'s nodes');
+
+# a split makes 9 shards of unequal intervals: the check says it was a split,
+# routing stays right and no row is lost
+my $split = sql(q{SELECT m.shardid || ' ' || n.nodeid FROM citus_shard_map('items') m
+                  JOIN pg_dist_node n ON n.nodename || ':' || n.nodeport = m.nodes[1] WHERE m.shard = 3});
+my ($split_shard, $split_node) = split / /, $split;
+sql(qq{SELECT citus_split_shard_by_split_points($split_shard, ARRAY['-268435456'], ARRAY[$split_node, $split_node], 'block_writes')});
+is(sql(q{SELECT count(*) FROM citus_shard_map('items')}), '9', 'the split made 9 shards');
+like(sql(q{SELECT string_agg(subject || ': ' || detail, E'\n') FROM citus_shard_check('items') WHERE NOT ok}),
+	qr/^shard count: 9 shards of unequal intervals, the ring has 8: a split \(citus_split_shard_by_split_points, isolate_tenant_to_new_shard\) broke the mirror/,
+	'after a split, citus_shard_check says that a split broke the mirror');
+is(sql($digest), $before, 'after the split: count and md5 unchanged');
+is(scalar(grep { sql("SELECT n FROM items WHERE id = 'vec-$_'") eq $_ } 1 .. 40), 40,
+	'after the split: 40 lookups by id find their rows');
 
 $node{$_}->stop for qw(w1 w2 coord);
 done_testing();
