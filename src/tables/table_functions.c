@@ -665,6 +665,64 @@ int8_or_zero(const FirstRow *row, int n)
 }
 
 /*
+ * A batch's statement arguments: the places (rel's route), then last_key
+ * (NULL for the first batch) and batch_size.
+ */
+typedef struct BatchArgs
+{
+	Oid			types[4];
+	Datum		values[4];
+	bool		nulls[4];
+}			BatchArgs;
+
+/*
+ * The batch through a foreign partition, which cannot take a row moved by
+ * UPDATE: one statement deletes and inserts through the parent and counts
+ * both.
+ */
+static void
+move_through_delete(const TableRoute *route, BatchArgs *batch, FirstRow *row, int64 *left, int64 *arrived)
+{
+	scan_table(route->relid, TABLE_OWN, deparse_reshard_through_delete(route), 4, batch->types,
+			   batch->values, batch->nulls, keep_first_row, row);
+	*left = int8_or_zero(row, 2);
+	*arrived = int8_or_zero(row, 3);
+}
+
+/*
+ * The batch by UPDATE: its stale rows locked (no other session changes or
+ * deletes them until commit), moved (RETURNING counts the rows that
+ * arrived), and the locked rows still in their place counted after: a row a
+ * BEFORE UPDATE trigger skipped neither left nor arrived.
+ */
+static void
+move_locked_rows(const TableRoute *route, BatchArgs *batch, FirstRow *row, int64 *left, int64 *arrived)
+{
+	FirstRow	count = FIRST_ROW_INIT;
+	Oid			locked_types[4] = {OIDARRAYOID, TIDARRAYOID, TEXTOID, TEXTOID};
+	Datum		locked[4];
+	bool		locked_nulls[4] = {false, false, batch->nulls[2], false};
+
+	scan_table(route->relid, TABLE_OWN, deparse_reshard_lock(route), 4, batch->types, batch->values,
+			   batch->nulls, keep_first_row, row);
+	*left = *arrived = 0;
+	if (!row->found || row->nulls[2])
+		return;
+	locked[0] = row->values[2];
+	locked[1] = row->values[3];
+	locked[2] = batch->values[2];
+	locked[3] = row->values[0];
+	*left = ArrayGetNItems(ARR_NDIM(DatumGetArrayTypeP(locked[0])), ARR_DIMS(DatumGetArrayTypeP(locked[0])));
+	scan_table(route->relid, TABLE_OWN, deparse_reshard_move(route), 4, locked_types, locked, locked_nulls,
+			   keep_first_row, &count);
+	*arrived = int8_or_zero(&count, 0);
+	count.found = false;
+	scan_table(route->relid, TABLE_OWN, deparse_reshard_still_there(route), 4, locked_types, locked,
+			   locked_nulls, keep_first_row, &count);
+	*left -= int8_or_zero(&count, 0);
+}
+
+/*
  * reshard_batch(rel, key_column, shard_column, last_key text, batch_size):
  * one batch of reshard_table: the next batch_size keys after last_key in the
  * key type's own order, and the stale rows among them moved.  Returns the
@@ -687,9 +745,7 @@ reshard_batch(PG_FUNCTION_ARGS)
 	Oid			relid;
 	TableRoute	route;
 	FirstRow	row = FIRST_ROW_INIT;
-	Oid			types[4];
-	Datum		args[4];
-	bool		arg_nulls[4] = {false, false, false, false};
+	BatchArgs	batch = {.nulls = {false, false, false, false}};
 	int32		unplaced;
 	TupleDesc	tupdesc;
 	Datum		values[3];
@@ -709,52 +765,19 @@ reshard_batch(PG_FUNCTION_ARGS)
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "return type must be a row type");
 	resolve_table_route(&route, relid, name_arg(fcinfo, 1), name_arg(fcinfo, 2), false);
-	place_args(&route, types, args, &unplaced);
+	place_args(&route, batch.types, batch.values, &unplaced);
 	check_places(&route, unplaced);
-	types[2] = TEXTOID;
-	args[2] = PG_ARGISNULL(3) ? (Datum) 0 : PG_GETARG_DATUM(3);
-	arg_nulls[2] = PG_ARGISNULL(3);
-	types[3] = INT4OID;
-	args[3] = PG_GETARG_DATUM(4);
+	batch.types[2] = TEXTOID;
+	batch.values[2] = PG_ARGISNULL(3) ? (Datum) 0 : PG_GETARG_DATUM(3);
+	batch.nulls[2] = PG_ARGISNULL(3);
+	batch.types[3] = INT4OID;
+	batch.values[3] = PG_GETARG_DATUM(4);
 	check_settable_shard_column(&route);
 
 	if (route.kind == ROUTE_BY_PARTITION && has_foreign_partition(relid))
-	{
-		/* a foreign partition cannot take a row moved by UPDATE: delete and insert through the parent */
-		scan_table(relid, TABLE_OWN, deparse_reshard_through_delete(&route), 4, types, args, arg_nulls,
-				   keep_first_row, &row);
-		left = int8_or_zero(&row, 2);
-		arrived = int8_or_zero(&row, 3);
-	}
+		move_through_delete(&route, &batch, &row, &left, &arrived);
 	else
-	{
-		FirstRow	count = FIRST_ROW_INIT;
-		Oid			locked_types[4] = {OIDARRAYOID, TIDARRAYOID, TEXTOID, TEXTOID};
-		Datum		locked[4];
-		bool		locked_nulls[4] = {false, false, arg_nulls[2], false};
-		int64		still_there;
-
-		scan_table(relid, TABLE_OWN, deparse_reshard_lock(&route), 4, types, args, arg_nulls,
-				   keep_first_row, &row);
-		left = arrived = 0;
-		if (row.found && !row.nulls[2])
-		{
-			locked[0] = row.values[2];
-			locked[1] = row.values[3];
-			locked[2] = args[2];
-			locked[3] = row.values[0];
-			left = ArrayGetNItems(ARR_NDIM(DatumGetArrayTypeP(locked[0])), ARR_DIMS(DatumGetArrayTypeP(locked[0])));
-			scan_table(relid, TABLE_OWN, deparse_reshard_move(&route), 4, locked_types, locked, locked_nulls,
-					   keep_first_row, &count);
-			arrived = int8_or_zero(&count, 0);
-			count.found = false;
-			scan_table(relid, TABLE_OWN, deparse_reshard_still_there(&route), 4, locked_types, locked,
-					   locked_nulls, keep_first_row, &count);
-			still_there = int8_or_zero(&count, 0);
-			/* a row a BEFORE UPDATE trigger skipped stays where it was: it neither left nor arrived */
-			left -= still_there;
-		}
-	}
+		move_locked_rows(&route, &batch, &row, &left, &arrived);
 	if (left != arrived)
 		refuse_lost_rows(&route, left, arrived);
 	values[0] = row.found ? row.values[0] : (Datum) 0;
