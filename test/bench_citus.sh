@@ -8,11 +8,12 @@
 #   - lookups by id and COPY into a table distributed by a shard_key column
 #     (distribute_table) against the same table distributed by a text column
 #     (create_distributed_table, 8 shards): what the key type's hash costs;
-#   - k-NN (pgvector HNSW, k = 10) over a table distributed by shard_key in 4
-#     and 16 shards across the two workers against one table with one index
-#     on the coordinator, at the default hnsw.ef_search (40) everywhere, then
-#     at equal recall: the smallest per-shard ef_search that reaches the one
-#     index's recall at 40.
+#   - k-NN (pgvector HNSW, k = 10) over a table in 4 and in 16 shards, on one
+#     node (a table partitioned by hash on the coordinator, an index per
+#     partition) and across the two workers (distributed by shard_key), against
+#     one table with one index on the coordinator, at the default
+#     hnsw.ef_search (40) everywhere, then at equal recall: the smallest
+#     per-shard ef_search that reaches the one index's recall at 40.
 #
 # Not a test: it asserts nothing.  A complete run also writes its output into
 # docs/figures.md (section citus-pgMAJOR; test/figures_lib.sh, FIGURES_FILE=
@@ -167,8 +168,9 @@ psql_q "SELECT count(*) FROM by_key" | grep -qx "$ROWS" || { echo "COPY lost row
 
 echo
 echo "== k-NN (k = 10, cosine) over $VECTORS rows of 32 dimensions, HNSW (m 16, ef_construction 64) on each shard,"
-echo "   $QUERIES query vectors x $ROUNDS rounds: one index on the coordinator against a table distributed by"
-echo "   shard_key in 4 and in 16 shards over the two workers (Citus runs the query on every shard and merges)"
+echo "   $QUERIES query vectors x $ROUNDS rounds: one index on the coordinator against 4 and 16 shards on one node"
+echo "   (local_N: partitions of one table, merged in order by the executor) and over the two workers (shards_N:"
+echo "   distributed by shard_key; Citus runs the query on every shard and merges)"
 psql_script <<SQL
 CREATE TABLE one_node (id text PRIMARY KEY, embedding vector(32) NOT NULL);
 COPY one_node FROM '$vdata';
@@ -184,7 +186,17 @@ COPY shards_4 FROM '$vdata';
 COPY shards_16 FROM '$vdata';
 CREATE INDEX ON shards_4 USING hnsw (embedding vector_cosine_ops);
 CREATE INDEX ON shards_16 USING hnsw (embedding vector_cosine_ops);
+-- the same shards on one node: partitions of one table on the coordinator
+CREATE TABLE local_4 (id text NOT NULL, embedding vector(32) NOT NULL) PARTITION BY HASH (id);
+CREATE TABLE local_16 (id text NOT NULL, embedding vector(32) NOT NULL) PARTITION BY HASH (id);
+SELECT format('CREATE TABLE %I PARTITION OF %I FOR VALUES WITH (MODULUS %s, REMAINDER %s)', t || '_' || r, t, n, r)
+FROM (VALUES ('local_4', 4), ('local_16', 16)) v(t, n), generate_series(0, n - 1) r \gexec
+COPY local_4 FROM '$vdata';
+COPY local_16 FROM '$vdata';
+CREATE INDEX ON local_4 USING hnsw (embedding vector_cosine_ops);
+CREATE INDEX ON local_16 USING hnsw (embedding vector_cosine_ops);
 VACUUM ANALYZE one_node; VACUUM ANALYZE shards_4; VACUUM ANALYZE shards_16;
+VACUUM ANALYZE local_4; VACUUM ANALYZE local_16;
 SQL
 # recall and median latency of tables, each query of each table once per round;
 # SET LOCAL hnsw.ef_search in a transaction block reaches the workers
@@ -204,9 +216,9 @@ COMMIT;
 SQL
 }
 declare -A med rec
-while read -r tbl m r; do med[$tbl]=$m rec[$tbl]=$r; done < <(knn 40 one_node shards_4 shards_16)
+while read -r tbl m r; do med[$tbl]=$m rec[$tbl]=$r; done < <(knn 40 one_node local_4 local_16 shards_4 shards_16)
 printf "%-40s %10s %10s %12s\n" "k-NN, ef_search 40 everywhere" "median ms" "recall@10" "/ one index"
-for t in one_node shards_4 shards_16; do
+for t in one_node local_4 local_16 shards_4 shards_16; do
 	printf "%-40s %10s %10s %12.2f\n" "$t" "${med[$t]}" "${rec[$t]}" "$(echo "${med[$t]} / ${med[one_node]}" | bc -l)"
 done
 # the setting reaches the workers: at ef_search 1 each shard's index gives one row
@@ -215,10 +227,11 @@ reached=$("$PG_BIN/psql" -X -q -A -t -v ON_ERROR_STOP=1 -c "SET citus.propagate_
 	-c "SELECT count(*) FROM (SELECT id FROM shards_4 ORDER BY embedding <=> (SELECT v FROM queries WHERE q = 1) LIMIT 10) s" -c "COMMIT")
 echo "(rows of shards_4 at a per-shard ef_search of 1: $reached of 10; at most 4 shows that the setting reached the workers)"
 echo
-echo "equal recall: the smallest per-shard ef_search (of 10 15 20 30 40) whose recall reaches one index's ${rec[one_node]}"
+efs="1 2 3 4 6 8 10 15 20 30 40"
+echo "equal recall: the smallest per-shard ef_search (of $efs) whose recall reaches one index's ${rec[one_node]}"
 printf "%-40s %10s %10s %10s %12s\n" "table" "ef_search" "median ms" "recall@10" "/ one index"
-for t in shards_4 shards_16; do
-	for ef in 10 15 20 30 40; do
+for t in local_4 local_16 shards_4 shards_16; do
+	for ef in $efs; do
 		read -r _ m r < <(knn "$ef" "$t")
 		[ "$(echo "$r >= ${rec[one_node]}" | bc -l)" = 1 ] && break
 	done
