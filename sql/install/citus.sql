@@ -421,6 +421,10 @@ BEGIN
     rels := coalesce(rels, '{}');
     SELECT pg_catalog.array_agg(r::pg_catalog.text ORDER BY o) INTO names
     FROM pg_catalog.unnest(rels) WITH ORDINALITY u(r, o);
+    -- Citus copies the rows as the caller: nothing of another role may run
+    FOR i IN 1 .. pg_catalog.cardinality(rels) LOOP
+        PERFORM dakera_shard_internal.refuse_code_of_others(rels[i], 're-sharding');
+    END LOOP;
     -- nobody writes them until the commit
     FOR i IN 1 .. pg_catalog.cardinality(rels) LOOP
         EXECUTE pg_catalog.format('LOCK TABLE %s IN EXCLUSIVE MODE', rels[i]);
@@ -524,6 +528,8 @@ BEGIN
                                            rel, key_column,
                                            CASE WHEN keytype IN ('pg_catalog.uuid'::pg_catalog.regtype) THEN uuid_t ELSE key_t END::pg_catalog.regtype);
     END IF;
+    -- Citus copies the rows as the caller: nothing of another role may run
+    PERFORM dakera_shard_internal.refuse_code_of_others(rel, 'distributing');
     -- the server routes as its record (raises the recorded-shape error if not)
     PERFORM @extschema@.shard_for(''::pg_catalog.text);
     SELECT s.num_shards INTO n FROM @extschema@.shard_ring() s;
@@ -593,6 +599,78 @@ COMMENT ON FUNCTION distribute_table(regclass, name) IS
 -- its rows, the coordinator adds the partial results), as the table's owner,
 -- security-restricted, as every scan of a user's table.  The workers evaluate
 -- shard_for, so every node must route as the coordinator: checked first.
+
+CREATE OR REPLACE FUNCTION dakera_shard_internal.code_of_others(rel regclass) RETURNS text
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+-- What a copy of rel's rows would run that belongs to another role: the
+-- table, what depends on it (indexes, constraints, triggers, defaults,
+-- rules, policies) and its columns' types (domains and their constraints),
+-- and the functions these reference directly or through an operator.  A
+-- function counts when its owner is neither the caller nor a superuser.
+-- Nothing is evaluated: the catalog is read.
+WITH RECURSIVE obj(classid, objid) AS (
+    SELECT 'pg_catalog.pg_class'::pg_catalog.regclass::pg_catalog.oid, rel::pg_catalog.oid
+    UNION
+    SELECT d.classid, d.objid FROM pg_catalog.pg_depend d
+    WHERE d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.refobjid = rel
+      AND d.deptype IN ('a', 'n', 'i')
+    UNION
+    SELECT 'pg_catalog.pg_type'::pg_catalog.regclass, a.atttypid FROM pg_catalog.pg_attribute a
+    WHERE a.attrelid = rel AND a.attnum > 0 AND NOT a.attisdropped
+),
+types(classid, objid) AS (           -- domains (over domains), array elements, and domains' constraints
+    SELECT o.classid, o.objid FROM obj o
+    UNION
+    SELECT n.classid, n.objid FROM types x
+    JOIN pg_catalog.pg_type t ON x.classid = 'pg_catalog.pg_type'::pg_catalog.regclass AND t.oid = x.objid
+    CROSS JOIN LATERAL (
+        SELECT 'pg_catalog.pg_type'::pg_catalog.regclass::pg_catalog.oid, t.typbasetype WHERE t.typtype = 'd'
+        UNION ALL
+        SELECT 'pg_catalog.pg_type'::pg_catalog.regclass::pg_catalog.oid, t.typelem WHERE t.typelem <> 0
+        UNION ALL
+        SELECT 'pg_catalog.pg_constraint'::pg_catalog.regclass::pg_catalog.oid, c.oid
+        FROM pg_catalog.pg_constraint c WHERE c.contypid = t.oid) n(classid, objid)
+),
+fn(what, proc) AS (
+    SELECT pg_catalog.pg_describe_object(d.classid, d.objid, d.objsubid), d.refobjid
+    FROM types x JOIN pg_catalog.pg_depend d ON d.classid = x.classid AND d.objid = x.objid
+    WHERE d.refclassid = 'pg_catalog.pg_proc'::pg_catalog.regclass
+    UNION ALL
+    SELECT pg_catalog.pg_describe_object(d.classid, d.objid, d.objsubid), p.p
+    FROM types x JOIN pg_catalog.pg_depend d ON d.classid = x.classid AND d.objid = x.objid
+    JOIN pg_catalog.pg_operator o ON d.refclassid = 'pg_catalog.pg_operator'::pg_catalog.regclass AND o.oid = d.refobjid
+    CROSS JOIN LATERAL (VALUES (o.oprcode::pg_catalog.oid), (o.oprrest::pg_catalog.oid), (o.oprjoin::pg_catalog.oid)) p(p)
+    WHERE p.p <> 0
+)
+SELECT pg_catalog.format('%s calls %s, owned by %s', f.what, p.oid::pg_catalog.regprocedure, r.rolname)
+FROM fn f
+JOIN pg_catalog.pg_proc p ON p.oid = f.proc
+JOIN pg_catalog.pg_roles r ON r.oid = p.proowner
+WHERE NOT r.rolsuper AND r.rolname <> CURRENT_USER
+ORDER BY 1 LIMIT 1
+$$;
+COMMENT ON FUNCTION dakera_shard_internal.code_of_others(regclass) IS
+    'What copying the rows of rel would run that another role owns (a function of a trigger, constraint, default, index, rule, policy or column domain, directly or through an operator, whose owner is neither the caller nor a superuser), described; NULL when nothing. Reads the catalog only.';
+
+CREATE OR REPLACE FUNCTION dakera_shard_internal.refuse_code_of_others(rel regclass, action text) RETURNS void
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    what text := dakera_shard_internal.code_of_others(rel);
+BEGIN
+    IF what IS NOT NULL THEN
+        RAISE EXCEPTION '% % would run code of another role as %', action, rel, CURRENT_USER
+            USING ERRCODE = 'insufficient_privilege',
+                  DETAIL = what || '. Citus copies the rows as the caller, on every node.',
+                  HINT = 'Let the table''s owner run it, or drop what calls that function for the time of the rewrite.';
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION dakera_shard_internal.refuse_code_of_others(regclass, text) IS
+    'Raises insufficient_privilege, naming the object and the function, when copying the rows of rel would run a function that another role owns (code_of_others).';
 
 CREATE OR REPLACE FUNCTION dakera_shard_internal.citus_tables(OUT rel regclass, OUT key_column name)
 RETURNS SETOF record

@@ -10,8 +10,8 @@ GRANT SELECT ON shard_overview TO PUBLIC;
 -- shard_partition_plan, create_shard_partition, reshard_batch,
 -- reshard_hash_step, and the Citus helpers of partition_info and
 -- shard_overview (citus_tables, citus_shard_nodes, citus_one_ring,
--- citus_partition_info, citus_listed_tables: catalog reads, and the
--- measuring of shard_rows).  Each checks its own arguments and the caller's rights
+-- citus_partition_info, citus_listed_tables, code_of_others,
+-- refuse_code_of_others: catalog reads, and the measuring of shard_rows).  Each checks its own arguments and the caller's rights
 -- (ownership to create partitions or move rows, SELECT to measure) before it
 -- reads or runs anything, so that calling one directly gives nothing the
 -- public function would not (test/t/103_call_everything.pl calls every one

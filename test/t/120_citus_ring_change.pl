@@ -16,6 +16,10 @@
 #     the new rows exactly the writer's ledger, Citus shard i = engine shard
 #     i and 0 rows misplaced after.
 #
+#   - Citus copies rows as the caller: distribute_table and citus_reshard
+#     refuse a table whose copy would run another role's function (a
+#     tenant's CHECK) as the superuser.
+#
 # Skipped without Citus, as 110.
 use strict;
 use warnings;
@@ -48,6 +52,7 @@ my $coord = $node{coord};
 my %port = map { $_ => $node{$_}->port } keys %node;
 
 sub sql { return $coord->safe_psql('postgres', $_[0]); }
+my ($ret, $out, $err);
 
 # every node restarted with the ring's settings, and recorded on the workers
 sub restart_all
@@ -201,10 +206,33 @@ sql(q{CREATE ROLE stranger LOGIN});
 like(sql(q{SET ROLE stranger; SELECT string_agg(subject || ': ' || detail, E'\n') FROM citus_shard_check('items') WHERE NOT ok}),
 	qr/^rows: cannot read the rows: you may not read the rows of public\.items$/,
 	'a caller who may not read the table: the rows are reported not checked');
+# Citus copies rows as the caller: a tenant's code in its table (a CHECK
+# calling its function) never runs as the superuser who distributes or
+# re-shards it
+sql(q{CREATE ROLE tenant LOGIN; GRANT CREATE ON SCHEMA public TO tenant;
+      CREATE TABLE tenant_items (id shard_key PRIMARY KEY, n int NOT NULL);
+      ALTER TABLE tenant_items OWNER TO tenant;
+      SELECT distribute_table('tenant_items');
+      CREATE TABLE tenant_more (id shard_key PRIMARY KEY, n int NOT NULL);
+      ALTER TABLE tenant_more OWNER TO tenant});
+sql(q{SET ROLE tenant;
+      CREATE FUNCTION public.tenant_ok(int) RETURNS bool LANGUAGE sql IMMUTABLE RETURN $1 >= 0;
+      ALTER TABLE tenant_items ADD CONSTRAINT n_ok CHECK (tenant_ok(n));
+      ALTER TABLE tenant_more ADD CONSTRAINT n_ok CHECK (tenant_ok(n));
+      INSERT INTO tenant_items SELECT 't' || g, g FROM generate_series(1, 50) g});
+($ret, $out, $err) = $coord->psql('postgres', q{SELECT distribute_table('tenant_more')});
+like($err, qr/distributing public\.tenant_more would run code of another role as postgres\nDETAIL:  constraint n_ok on table public\.tenant_more calls public\.tenant_ok\(integer\), owned by tenant\./,
+	'distribute_table refuses to run a tenant\'s CHECK function as the superuser');
+($ret, $out, $err) = $coord->psql('postgres', q{SELECT * FROM citus_reshard('tenant_items')});
+like($err, qr/re-sharding public\.tenant_items would run code of another role as postgres/,
+	'citus_reshard refuses to run a tenant\'s CHECK function as the superuser');
+is(sql(q{SELECT count(*) FROM tenant_items}), '50', 'and changes nothing');
+sql(q{DROP TABLE tenant_items, tenant_more; DROP FUNCTION tenant_ok(int)});
+
 # citus_reshard refuses while a worker has not recorded the ring
 $node{w2}->append_conf('postgresql.conf', 'dakera_shard.num_shards = 6');
 $node{w2}->restart;
-my ($ret, $out, $err) = $coord->psql('postgres', q{SELECT * FROM citus_reshard()});
+($ret, $out, $err) = $coord->psql('postgres', q{SELECT * FROM citus_reshard()});
 like($err, qr/node 127\.0\.0\.1:$port{w2} does not route as the coordinator's settings/,
 	'citus_reshard refuses while a worker routes otherwise');
 
