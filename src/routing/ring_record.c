@@ -25,6 +25,7 @@
 #include "commands/trigger.h"
 #include "funcapi.h"
 #include "miscadmin.h"
+#include "storage/proc.h"
 #include "utils/builtins.h"
 #include "utils/inval.h"
 #include "utils/plancache.h"
@@ -124,7 +125,25 @@ check_recorded_ring(void)
 	return ring;
 }
 
-/* AFTER ... FOR EACH STATEMENT trigger on shard_ring_record. */
+/*
+ * The record as it was before the statement that changes it (the BEFORE
+ * statement trigger keeps it): HASH tables' rows were placed under that
+ * shape, so a new record that routes differently, even at the same shard
+ * count (other virtual_nodes or strategy), makes them stale.
+ */
+static RecordedShape record_before;
+static LocalTransactionId record_before_lxid = InvalidLocalTransactionId;
+
+/* Did the statement change the record to a shape that routes differently (unknown: yes)? */
+static bool
+record_routes_differently(const RecordedShape *now)
+{
+	if (record_before_lxid != DS_MY_LXID || !record_before.found)
+		return true;
+	return !shape_routes_alike(&record_before.shape, &now->shape);
+}
+
+/* BEFORE and AFTER ... FOR EACH STATEMENT trigger on shard_ring_record. */
 PG_FUNCTION_INFO_V1(shard_ring_record_changed);
 Datum
 shard_ring_record_changed(PG_FUNCTION_ARGS)
@@ -135,8 +154,14 @@ shard_ring_record_changed(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 				errmsg("shard_ring_record_changed() must be called as a trigger"));
+	if (TRIGGER_FIRED_BEFORE(trigdata->tg_event))
+	{
+		(void) read_recorded_shape(&record_before);
+		record_before_lxid = DS_MY_LXID;
+		PG_RETURN_POINTER(NULL);
+	}
 	CacheInvalidateRelcacheByRelid(RelationGetRelid(trigdata->tg_relation));
-	/* HASH (shard_ops) tables laid out for another shard count refuse writes until re-sharded */
+	/* HASH (shard_ops) tables whose rows the new record routes elsewhere refuse writes until re-sharded */
 	if (!TRIGGER_FIRED_BY_TRUNCATE(trigdata->tg_event) && !TRIGGER_FIRED_BY_DELETE(trigdata->tg_event))
 	{
 		RecordedShape rec;
@@ -154,7 +179,7 @@ shard_ring_record_changed(PG_FUNCTION_ARGS)
 			Shape		server = server_shape();
 
 			if (shape_routes_alike(&server, &rec.shape))
-				guard_stale_hash_tables((int32) rec.shape.num_shards);
+				guard_stale_hash_tables(&rec.shape, record_routes_differently(&rec));
 		}
 	}
 	PG_RETURN_POINTER(NULL);
