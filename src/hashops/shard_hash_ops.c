@@ -157,7 +157,7 @@ uuid_arg_shard(FunctionCallInfo fcinfo)
  * an empty table, refuses the first row.
  */
 void
-shard_hash_refuse_index(FunctionCallInfo fcinfo)
+shard_hash_refuse_index(FunctionCallInfo fcinfo, const char *opclass)
 {
 	MemoryContext cxt = fcinfo->flinfo != NULL ? fcinfo->flinfo->fn_mcxt : NULL;
 
@@ -165,9 +165,10 @@ shard_hash_refuse_index(FunctionCallInfo fcinfo)
 		return;
 	ereport(ERROR,
 			errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-			errmsg("index \"%s\" hashes by the server's ring, which only partition keys may", cxt->ident ? cxt->ident : "?"),
-			errdetail("shard_ops, shard_uuid_ops and the hash classes of shard_key and shard_uuid hash each key by the shard the server's ring gives it: after the recorded shape changes such an index would miss rows, silently."),
-			errhint("Drop the index (DROP INDEX), and index the column with a btree, or a text or uuid column with its default hash class."));
+			errmsg("index \"%s\" uses the operator class %s, which is for partition keys only",
+				   cxt->ident != NULL ? cxt->ident : "?", opclass),
+			errdetail("It hashes by the server's ring: after the recorded shape changes the index would miss rows, silently."),
+			errhint("Index the column with a btree (CREATE INDEX ... (id)), or a text or uuid column with its default hash class; use this class only in PARTITION BY HASH. Drop an index of it that was left behind (DROP INDEX)."));
 }
 
 /* shard_hash_extended(text, int8): support function 2 of shard_ops. */
@@ -175,7 +176,7 @@ PG_FUNCTION_INFO_V1(shard_hash_text_extended);
 Datum
 shard_hash_text_extended(PG_FUNCTION_ARGS)
 {
-	shard_hash_refuse_index(fcinfo);
+	shard_hash_refuse_index(fcinfo, "shard_ops");
 	PG_RETURN_INT64(shard_partition_hash(text_arg_shard(fcinfo)));
 }
 
@@ -184,7 +185,7 @@ PG_FUNCTION_INFO_V1(shard_hash_text);
 Datum
 shard_hash_text(PG_FUNCTION_ARGS)
 {
-	shard_hash_refuse_index(fcinfo);
+	shard_hash_refuse_index(fcinfo, "shard_ops");
 	PG_RETURN_INT32((int32) (uint32) (uint64) shard_partition_hash(text_arg_shard(fcinfo)));
 }
 
@@ -193,7 +194,7 @@ PG_FUNCTION_INFO_V1(shard_hash_uuid_extended);
 Datum
 shard_hash_uuid_extended(PG_FUNCTION_ARGS)
 {
-	shard_hash_refuse_index(fcinfo);
+	shard_hash_refuse_index(fcinfo, "shard_uuid_ops");
 	PG_RETURN_INT64(shard_partition_hash(uuid_arg_shard(fcinfo)));
 }
 
@@ -202,7 +203,7 @@ PG_FUNCTION_INFO_V1(shard_hash_uuid);
 Datum
 shard_hash_uuid(PG_FUNCTION_ARGS)
 {
-	shard_hash_refuse_index(fcinfo);
+	shard_hash_refuse_index(fcinfo, "shard_uuid_ops");
 	PG_RETURN_INT32((int32) (uint32) (uint64) shard_partition_hash(uuid_arg_shard(fcinfo)));
 }
 

@@ -205,7 +205,8 @@ holds_no_rows(Oid relid)
 		if (relkind != RELKIND_RELATION)
 			return false;
 		rel = table_open(leaf, NoLock);
-		empty = RelationGetNumberOfBlocks(rel) == 0;
+		/* another session's temporary table: its pages may sit in that session's buffers */
+		empty = !RELATION_IS_OTHER_TEMP(rel) && RelationGetNumberOfBlocks(rel) == 0;
 		table_close(rel, NoLock);
 		if (!empty)
 			return false;

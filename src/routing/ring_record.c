@@ -43,6 +43,7 @@ typedef struct RecordedShape
 	Shape		shape;
 	char	   *strategy_text;	/* as stored, for messages */
 	TimestampTz recorded_at;
+	bool		lenient;		/* an invalid record is no record (found false), not an error */
 } RecordedShape;
 
 const ServerRing *ds_checked_ring = NULL;
@@ -76,10 +77,14 @@ recorded_row(void *arg, Datum *values, bool *nulls)
 		nulls[Anum_shard_ring_record_virtual_nodes - 1] ||
 		shape_check(strategy, DatumGetInt32(values[Anum_shard_ring_record_num_shards - 1]),
 					DatumGetInt32(values[Anum_shard_ring_record_virtual_nodes - 1])) != SHAPE_OK)
+	{
+		if (rec->lenient)
+			return;
 		ereport(ERROR,
 				errcode(ERRCODE_DATA_CORRUPTED),
 				errmsg("the ring shape recorded in %s is not valid", extension_table_name(SHARD_RING_RECORD)),
 				errhint("Record the server's shape with SELECT record_shard_ring()."));
+	}
 	rec->shape.strategy = (Strategy) strategy;
 	rec->shape.num_shards = DatumGetInt32(values[Anum_shard_ring_record_num_shards - 1]);
 	rec->shape.virtual_nodes = DatumGetInt32(values[Anum_shard_ring_record_virtual_nodes - 1]);
@@ -156,7 +161,10 @@ shard_ring_record_changed(PG_FUNCTION_ARGS)
 				errmsg("shard_ring_record_changed() must be called as a trigger"));
 	if (TRIGGER_FIRED_BEFORE(trigdata->tg_event))
 	{
-		(void) read_recorded_shape(&record_before);
+		/* a record that is not valid is being replaced: unknown, so every HASH table that may hold rows is guarded */
+		memset(&record_before, 0, sizeof(RecordedShape));
+		record_before.lenient = true;
+		(void) scan_extension_table(SHARD_RING_RECORD, NULL, recorded_row, &record_before);
 		record_before_lxid = DS_MY_LXID;
 		PG_RETURN_POINTER(NULL);
 	}
