@@ -7,7 +7,10 @@
  * shard count needs new partitions.  The procedure swaps first and moves
  * after, so that the table keeps its identity (OID, grants, triggers,
  * policies, views and indexes on the parent) and new rows land in their new
- * partitions at once:
+ * partitions at once.  A ring that routes differently at the same shard
+ * count (other virtual_nodes or strategy) leaves rows in partitions that no
+ * longer take their shard: the same count is then laid out anew, the same
+ * way, once shard_verify finds a stale row:
  *
  *   swap   (one transaction, under an ACCESS EXCLUSIVE lock of the parent,
  *          no row read): a holding table <rel>_reshard_pending is made, the
@@ -749,13 +752,20 @@ reshard_write_guard(PG_FUNCTION_ARGS)
 
 /*
  * After the recorded shape changed (the trigger of shard_ring_record): every
- * table PARTITION BY HASH (... shard_ops) whose partitions are not those of
- * num_shards, and that no re-shard is under way for, gets the write guard,
- * made as its owner: from now on shard_ops routes by the new shape while the
- * rows sit in the partitions of the old one, so a write by id could miss
- * its row (an UPDATE or DELETE of 0 rows, a second row with the key).  Reads
- * go on.  reshard_hash_table removes the guard (at the swap in mode online,
- * at the end in mode block_writes).  A NOTICE names each table.
+ * HASH shard table (shard_ops, or a shard_key column's default class) that no
+ * re-shard is under way for gets the write guard, made as its owner, when
+ * its partitions are not those of the recorded count, or when ring_changed
+ * (the record replaced routes differently: other virtual_nodes or strategy
+ * at the same count, or it is unknown) and it may hold a row.  From now on
+ * shard_ops routes by the new shape while the rows sit where the old one put
+ * them, so a write by id could miss its row (an UPDATE or DELETE of 0 rows,
+ * a second row with the key).  Nothing records under which ring a table's
+ * rows were placed, so only a table whose leaves never had a page is known
+ * to hold none; every other one is guarded, and reshard_hash_table finds
+ * out (shard_verify) whether anything is stale.  Reads go on.
+ * reshard_hash_table removes the guard (at the swap in mode online, at the
+ * end in mode block_writes, at once when no row is stale).  A NOTICE names
+ * each table.
  */
 void
 guard_stale_hash_tables(const Shape *recorded, bool ring_changed)
