@@ -112,7 +112,113 @@ $$;
 COMMENT ON FUNCTION citus_shard_map(regclass) IS
     'Citus''s shards of a hash-distributed table in the order of their hash intervals: shard i''s interval, the interval of the engine''s shard i of num_shards, and the nodes of its active placements and whether it is the engine''s shard i.';
 
-CREATE OR REPLACE FUNCTION citus_shard_check(rel regclass DEFAULT NULL,
+-- Where each row sits: per Citus shard (in the order of its interval), its
+-- rows and those whose key's hash lies outside its interval, hashed as
+-- Citus hashes them now (support function 1 of the key type's default hash
+-- class, under the ring each node routes with).  One query through the
+-- distributed table that Citus runs on every shard in parallel on the
+-- workers, each grouping its rows by its own name (tableoid, evaluated
+-- there) and by the interval their hash falls in (width_bucket over the
+-- intervals' starts, which cover the hash range in order); no rows are
+-- shipped.  It runs as the caller, in the caller's transaction (it sees a
+-- table rewritten in the same transaction), and calls nothing of the
+-- table's but its key column.  Every group must name a shard of the table
+-- and the groups must add up: otherwise it raises an error.
+CREATE OR REPLACE FUNCTION dakera_shard_internal.citus_shard_rows(rel regclass,
+    OUT shard int, OUT shardid bigint, OUT min_hash int, OUT max_hash int,
+    OUT rows bigint, OUT outside bigint, OUT outside_shards int[])
+RETURNS SETOF record
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+DECLARE
+    col     name;
+    keytype oid;
+    hashfn  text;
+    los     int[];
+    ids     bigint[];
+    total   bigint;
+    g       record;
+    names   text[] := '{}';
+    buckets int[] := '{}';
+    counts  bigint[] := '{}';
+    grouped bigint := 0;
+BEGIN
+    IF rel IS NULL THEN
+        RETURN;
+    END IF;
+    PERFORM dakera_shard_internal.citus_installed();
+    EXECUTE $q$SELECT a.attname, a.atttypid FROM pg_catalog.pg_dist_partition p
+               JOIN pg_catalog.pg_attribute a ON a.attrelid = p.logicalrelid
+                    AND a.attname = pg_catalog.column_to_column_name(p.logicalrelid, p.partkey)
+               WHERE p.logicalrelid = $1 AND p.partmethod = 'h'$q$
+        INTO col, keytype USING rel;
+    IF col IS NULL THEN
+        RAISE EXCEPTION 'relation % is not hash-distributed by Citus', rel
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  HINT = 'Distribute it with distribute_table().';
+    END IF;
+    IF NOT dakera_shard_internal.table_readable(rel) THEN
+        RAISE EXCEPTION 'you may not read the rows of %', rel
+            USING ERRCODE = 'insufficient_privilege',
+                  HINT = 'Run it as the table''s owner, or as a role with SELECT on the table and USAGE on its schema that row-level security does not restrict.';
+    END IF;
+    -- the hash Citus calls: support 1 of the default hash class of the key type
+    SELECT pg_catalog.format('%I.%I', n.nspname, f.proname) INTO hashfn
+    FROM pg_catalog.pg_opclass c
+    JOIN pg_catalog.pg_amproc ap ON ap.amprocfamily = c.opcfamily AND ap.amproclefttype = c.opcintype
+         AND ap.amprocrighttype = c.opcintype AND ap.amprocnum = 1
+    JOIN pg_catalog.pg_proc f ON f.oid = ap.amproc
+    JOIN pg_catalog.pg_namespace n ON n.oid = f.pronamespace
+    WHERE c.opcmethod = (SELECT am.oid FROM pg_catalog.pg_am am WHERE am.amname = 'hash')
+      AND c.opcdefault AND c.opcintype = keytype;
+    IF hashfn IS NULL THEN
+        RAISE EXCEPTION 'type % has no default hash operator class', keytype::pg_catalog.regtype
+            USING ERRCODE = 'undefined_object';
+    END IF;
+    SELECT pg_catalog.array_agg(m.min_hash ORDER BY m.shard), pg_catalog.array_agg(m.shardid ORDER BY m.shard)
+    INTO los, ids FROM @extschema@.citus_shard_map(rel) m;
+    IF los IS NULL THEN
+        RETURN;
+    END IF;
+    FOR g IN EXECUTE pg_catalog.format(
+        $q$SELECT x.tableoid::pg_catalog.regclass::pg_catalog.text AS name,
+                  pg_catalog.width_bucket(%s(x.%I), $1) AS bucket, pg_catalog.count(*) AS n
+           FROM %s x GROUP BY 1, 2$q$, hashfn, col, rel)
+        USING los
+    LOOP
+        names := names || g.name;
+        buckets := buckets || g.bucket;
+        counts := counts || g.n;
+        grouped := grouped + g.n;
+    END LOOP;
+    EXECUTE pg_catalog.format('SELECT pg_catalog.count(*) FROM %s', rel) INTO total;
+    IF EXISTS (SELECT FROM pg_catalog.unnest(names) u(name)
+               WHERE NOT coalesce(pg_catalog.substring(u.name, '_([0-9]+)"?$')::pg_catalog.int8 = ANY (ids), false))
+       OR total IS DISTINCT FROM grouped THEN
+        RAISE EXCEPTION 'cannot tell which shard of % holds each row', rel
+            USING ERRCODE = 'internal_error',
+                  DETAIL = pg_catalog.format('The workers named %s, the shards are %s; %s rows, %s grouped.',
+                      (SELECT pg_catalog.string_agg(DISTINCT u.name, ', ') FROM pg_catalog.unnest(names) u(name)),
+                      ids, total, grouped);
+    END IF;
+    RETURN QUERY
+    SELECT m.shard, m.shardid, m.min_hash, m.max_hash,
+           coalesce(pg_catalog.sum(d.n), 0)::pg_catalog.int8,
+           coalesce(pg_catalog.sum(d.n) FILTER (WHERE d.bucket <> m.shard + 1), 0)::pg_catalog.int8,
+           coalesce(pg_catalog.array_agg(DISTINCT d.bucket - 1 ORDER BY d.bucket - 1) FILTER (WHERE d.bucket <> m.shard + 1), '{}')
+    FROM @extschema@.citus_shard_map(rel) m
+    LEFT JOIN ROWS FROM (pg_catalog.unnest(names), pg_catalog.unnest(buckets), pg_catalog.unnest(counts)) d(name, bucket, n)
+         ON pg_catalog.substring(d.name, '_([0-9]+)"?$')::pg_catalog.int8 = m.shardid
+    GROUP BY m.shard, m.shardid, m.min_hash, m.max_hash
+    ORDER BY m.shard;
+END
+$$;
+COMMENT ON FUNCTION dakera_shard_internal.citus_shard_rows(regclass) IS
+    'Per Citus shard of a hash-distributed table (by its interval): its rows and how many of them hash (as Citus hashes the key now) outside its interval, and the shards they hash into; counted on the workers in parallel, as the caller, in the caller''s transaction.';
+
+CREATE OR REPLACE FUNCTION citus_shard_check(rel regclass DEFAULT NULL, check_rows bool DEFAULT true,
     OUT relation regclass, OUT subject text, OUT ok bool, OUT detail text)
 RETURNS SETOF record
 LANGUAGE plpgsql VOLATILE
@@ -120,14 +226,18 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 #variable_conflict use_column
 DECLARE
-    n       int;
-    r       record;
-    t       record;
-    m       record;
-    count_  int;
-    uniform bool;
-    key_t   oid := '@extschema@.shard_key'::pg_catalog.regtype;
-    uuid_t  oid := '@extschema@.shard_uuid'::pg_catalog.regtype;
+    n        int;
+    r        record;
+    t        record;
+    m        record;
+    count_   int;
+    uniform  bool;
+    one_ring bool := true;
+    rows_err text;
+    checked  jsonb;
+    outside  bigint;
+    key_t    oid := '@extschema@.shard_key'::pg_catalog.regtype;
+    uuid_t   oid := '@extschema@.shard_uuid'::pg_catalog.regtype;
 BEGIN
     PERFORM dakera_shard_internal.citus_installed();
     SELECT s.num_shards INTO n FROM @extschema@.shard_ring() s;
@@ -136,6 +246,7 @@ BEGIN
         relation := NULL;
         subject := 'ring on ' || r.node;
         ok := r.error IS NULL AND r.routes_alike AND r.same_as_coordinator;
+        one_ring := one_ring AND ok;
         detail := CASE
             WHEN r.error IS NOT NULL THEN 'cannot read the ring: ' || r.error
             WHEN NOT r.same_as_coordinator THEN pg_catalog.format(
@@ -165,6 +276,24 @@ BEGIN
             RETURN NEXT;
             CONTINUE;
         END IF;
+        -- where the rows sit, as Citus hashes their keys now: read first,
+        -- since whether routing is right depends on it
+        checked := '[]';
+        rows_err := NULL;
+        IF NOT check_rows THEN
+            rows_err := 'not checked (check_rows => false)';
+        ELSIF NOT one_ring THEN
+            rows_err := 'not checked: a node does not route as the coordinator (see the rings above), so the workers would hash the keys by another ring';
+        ELSE
+            BEGIN
+                SELECT coalesce(pg_catalog.jsonb_agg(pg_catalog.to_jsonb(c)), '[]') INTO checked
+                FROM dakera_shard_internal.citus_shard_rows(t.rel) c;
+            EXCEPTION WHEN OTHERS THEN
+                rows_err := 'cannot read the rows: ' || SQLERRM;
+            END;
+        END IF;
+        SELECT pg_catalog.sum(c.outside) INTO outside
+        FROM pg_catalog.jsonb_to_recordset(checked) c(shardid bigint, outside bigint) WHERE rows_err IS NULL;
         -- count_ shards; uniform: their intervals are the uniform ones of
         -- count_ (another shard count), or not (a split)
         SELECT pg_catalog.count(*), pg_catalog.bool_and(
@@ -178,23 +307,41 @@ BEGIN
         subject := 'shard count';
         ok := count_ = n;
         detail := CASE WHEN ok THEN pg_catalog.format('%s shards, as the ring', n)
-            WHEN NOT uniform THEN pg_catalog.format('%s shards of unequal intervals, the ring has %s: a split (citus_split_shard_by_split_points, isolate_tenant_to_new_shard) broke the mirror, Citus shard i is not engine shard i (routing is still right); re-shard with alter_distributed_table(%L, shard_count := %s)',
-                                   count_, n, t.rel, n)
-            ELSE pg_catalog.format('%s shards, the ring has %s: Citus shard i is not engine shard i (routing is still right); re-shard with alter_distributed_table(%L, shard_count := %s)',
-                                   count_, n, t.rel, n) END;
+            ELSE pg_catalog.format('%s shards%s, the ring has %s: %sCitus shard i is not engine shard i%s; re-shard with SELECT * FROM citus_reshard(%L)',
+                     count_, CASE WHEN uniform THEN '' ELSE ' of unequal intervals' END, n,
+                     CASE WHEN uniform THEN '' ELSE 'a split (citus_split_shard_by_split_points, isolate_tenant_to_new_shard) broke the mirror, ' END,
+                     CASE WHEN outside > 0 THEN pg_catalog.format(' and %s rows hash outside their shard (the ring changed after they were written: lookups by id miss them)', outside)
+                          WHEN outside = 0 THEN ' (routing is still right: every row hashes into its shard)'
+                          ELSE '' END,
+                     t.rel) END;
         RETURN NEXT;
-        CONTINUE WHEN NOT ok;
-        FOR m IN SELECT * FROM @extschema@.citus_shard_map(t.rel) LOOP
+        IF rows_err IS NOT NULL THEN
+            subject := 'rows'; ok := false; detail := rows_err;
+            RETURN NEXT;
+        END IF;
+        FOR m IN SELECT s.*, c.rows, c.outside, c.outside_shards
+                 FROM @extschema@.citus_shard_map(t.rel) s
+                 LEFT JOIN pg_catalog.jsonb_to_recordset(checked) c(shardid bigint, rows bigint, outside bigint, outside_shards int[])
+                      USING (shardid)
+                 ORDER BY s.shard LOOP
+            -- with another shard count, a shard's interval is not the engine's
+            -- (said above): only its placement and its rows are checked
+            CONTINUE WHEN count_ <> n AND coalesce(m.outside, 0) = 0 AND pg_catalog.cardinality(m.nodes) > 0;
             subject := 'shard ' || m.shard;
-            ok := m.min_hash = m.expected_min AND m.max_hash = m.expected_max
-                  AND pg_catalog.cardinality(m.nodes) > 0;
+            ok := (count_ <> n OR (m.min_hash = m.expected_min AND m.max_hash = m.expected_max))
+                  AND pg_catalog.cardinality(m.nodes) > 0 AND coalesce(m.outside, 0) = 0;
             detail := CASE
                 WHEN pg_catalog.cardinality(m.nodes) = 0 THEN
                     pg_catalog.format('shard %s has no active placement', m.shardid)
+                WHEN m.outside > 0 THEN
+                    pg_catalog.format('%s of the %s rows of shard %s hash outside it (into shards %s): they were placed under another ring; lookups by id miss them; rewrite the table with SELECT * FROM citus_reshard(%L)',
+                                      m.outside, m.rows, m.shardid, pg_catalog.array_to_string(m.outside_shards, ', '), t.rel)
                 WHEN NOT ok THEN
-                    pg_catalog.format('shard %s covers [%s, %s], engine shard %s is [%s, %s]: a split (citus_split_shard_by_split_points, isolate_tenant_to_new_shard) broke the mirror; routing is still right',
-                                      m.shardid, m.min_hash, m.max_hash, m.shard, m.expected_min, m.expected_max)
-                ELSE pg_catalog.format('shard %s on %s', m.shardid, pg_catalog.array_to_string(m.nodes, ', ')) END;
+                    pg_catalog.format('shard %s covers [%s, %s], engine shard %s is [%s, %s]: a split (citus_split_shard_by_split_points, isolate_tenant_to_new_shard) broke the mirror%s',
+                                      m.shardid, m.min_hash, m.max_hash, m.shard, m.expected_min, m.expected_max,
+                                      CASE WHEN m.rows IS NOT NULL THEN '; routing is still right: every row hashes into its shard' ELSE '' END)
+                ELSE pg_catalog.format('shard %s on %s%s', m.shardid, pg_catalog.array_to_string(m.nodes, ', '),
+                                       CASE WHEN m.rows IS NOT NULL THEN pg_catalog.format(', %s rows, each hashes into it', m.rows) ELSE '' END) END;
             RETURN NEXT;
         END LOOP;
     END LOOP;
@@ -205,8 +352,147 @@ BEGIN
     END IF;
 END
 $$;
-COMMENT ON FUNCTION citus_shard_check(regclass) IS
-    'Proves that Citus''s shards are the engine''s: the ring of every node routes as the coordinator''s, and each table distributed by a shard_key or shard_uuid (or rel) has num_shards shards whose intervals are the uniform ones of num_shards, each with a placement; a row per check, ok false with the reason where the mirror is lost.';
+COMMENT ON FUNCTION citus_shard_check(regclass, bool) IS
+    'Proves that Citus''s shards are the engine''s: the ring of every node routes as the coordinator''s, and each table distributed by a shard_key or shard_uuid (or rel) has num_shards shards whose intervals are the uniform ones of num_shards, each with a placement, and (check_rows) each of whose rows hashes, as Citus hashes it now, into its shard; a row per check, ok false with the reason where the mirror or the routing is lost.';
+
+-- Re-sharding Citus tables to the server's ring, in one transaction that
+-- nobody else writes in: the tables (rel and the tables co-located with it,
+-- or every table distributed by a shard_key or shard_uuid) locked EXCLUSIVE
+-- (Citus takes the lock on every node that has the metadata), their count
+-- and key checksum taken, the coordinator's ring recorded, each table whose
+-- shards are not the ring's or whose rows hash outside their shard
+-- rewritten by alter_distributed_table (which hashes every row again), and
+-- the result proved before the commit: the same count and checksum, the
+-- ring's shards, no row outside its shard.  Until the commit, other
+-- sessions see the old record (routing raises the recorded-shape error) or
+-- wait for the lock; after it, the rewritten tables.  Nothing commits
+-- unless everything is proved: an error rolls back the record too.
+CREATE OR REPLACE FUNCTION citus_reshard(rel regclass DEFAULT NULL,
+    OUT relation regclass, OUT shards_before int, OUT shards_after int,
+    OUT rows bigint, OUT misplaced_before bigint, OUT rewritten bool)
+RETURNS SETOF record
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+DECLARE
+    n       int;
+    bad     record;
+    t       record;
+    rels    regclass[];
+    names   text[];
+    groups  int[];
+    before  bigint[];
+    sums    numeric[];
+    counts  int[];
+    outside bigint[];
+    todo    bool[] := '{}';
+    done    int[] := '{}';
+    first_  text;
+    c       bigint;
+    h       numeric;
+    i       int;
+BEGIN
+    PERFORM dakera_shard_internal.citus_installed();
+    SELECT s.num_shards INTO n FROM @extschema@.shard_ring() s;
+    -- the workers first: each must route as its record and as the coordinator's settings
+    FOR bad IN SELECT * FROM @extschema@.citus_node_rings() r
+               WHERE r.node <> 'coordinator'
+                 AND (r.error IS NOT NULL OR NOT r.routes_alike OR NOT r.same_as_coordinator) LOOP
+        RAISE EXCEPTION 'node % does not route as the coordinator''s settings', bad.node
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  DETAIL = coalesce(bad.error, pg_catalog.format('It routes with strategy=%s num_shards=%s virtual_nodes=%s (as its record: %s).',
+                                    bad.strategy, bad.num_shards, bad.virtual_nodes, bad.routes_alike)),
+                  HINT = 'Give every node the coordinator''s dakera_shard settings, restart it, and record the ring on every worker: SELECT * FROM run_command_on_workers(''SELECT public.record_shard_ring()'').';
+    END LOOP;
+    -- the tables, by co-location group; rel's group only when rel is given
+    EXECUTE $q$SELECT pg_catalog.array_agg(c.rel ORDER BY p.colocationid, c.rel),
+                      pg_catalog.array_agg(p.colocationid ORDER BY p.colocationid, c.rel)
+               FROM dakera_shard_internal.citus_tables() c
+               JOIN pg_catalog.pg_dist_partition p ON p.logicalrelid = c.rel
+               WHERE $1 IS NULL OR p.colocationid = (SELECT q.colocationid FROM pg_catalog.pg_dist_partition q
+                                                     WHERE q.logicalrelid = $1)$q$
+        INTO rels, groups USING rel;
+    IF rel IS NOT NULL AND NOT rel = ANY (coalesce(rels, '{}')) THEN
+        RAISE EXCEPTION 'relation % is not distributed by Citus by a shard_key or shard_uuid column', rel
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  HINT = 'Distribute it with distribute_table().';
+    END IF;
+    rels := coalesce(rels, '{}');
+    SELECT pg_catalog.array_agg(r::pg_catalog.text ORDER BY o) INTO names
+    FROM pg_catalog.unnest(rels) WITH ORDINALITY u(r, o);
+    -- nobody writes them until the commit
+    FOR i IN 1 .. pg_catalog.cardinality(rels) LOOP
+        EXECUTE pg_catalog.format('LOCK TABLE %s IN EXCLUSIVE MODE', rels[i]);
+    END LOOP;
+    FOR i IN 1 .. pg_catalog.cardinality(rels) LOOP
+        EXECUTE pg_catalog.format(
+            'SELECT pg_catalog.count(*), coalesce(pg_catalog.sum(pg_catalog.hashtextextended(x.%I::pg_catalog.text, 0)::pg_catalog.numeric), 0) FROM %s x',
+            (SELECT c.key_column FROM dakera_shard_internal.citus_tables() c WHERE c.rel = rels[i]), rels[i])
+            INTO c, h;
+        before := before || c; sums := sums || h;
+        counts := counts || (SELECT pg_catalog.count(*)::pg_catalog.int4 FROM @extschema@.citus_shard_map(rels[i]));
+    END LOOP;
+    -- the coordinator's record, in this transaction
+    IF NOT (SELECT s.routes_alike FROM @extschema@.shard_ring() s) THEN
+        PERFORM @extschema@.record_shard_ring();
+    END IF;
+    PERFORM dakera_shard_internal.citus_one_ring('its workers would hash the rows of the rewritten tables by another ring');
+    -- which rows hash outside their shard now
+    FOR i IN 1 .. pg_catalog.cardinality(rels) LOOP
+        outside := outside || (SELECT coalesce(pg_catalog.sum(r.outside), 0)::pg_catalog.int8
+                               FROM dakera_shard_internal.citus_shard_rows(rels[i]) r);
+    END LOOP;
+    -- a group is rewritten when one of its tables is not the ring's: its
+    -- first table into a group of its own with the ring's count, the others
+    -- co-located with it
+    FOR i IN 1 .. pg_catalog.cardinality(rels) LOOP
+        todo := todo || (outside[i] > 0 OR counts[i] <> n
+                         OR NOT (SELECT pg_catalog.bool_and(m.mirrors) FROM @extschema@.citus_shard_map(rels[i]) m));
+    END LOOP;
+    FOR i IN 1 .. pg_catalog.cardinality(rels) LOOP
+        CONTINUE WHEN NOT EXISTS (SELECT FROM pg_catalog.generate_subscripts(rels, 1) j
+                                  WHERE groups[j] = groups[i] AND todo[j]);
+        IF i = 1 OR groups[i - 1] <> groups[i] THEN
+            PERFORM pg_catalog.alter_distributed_table(names[i], shard_count := n, colocate_with := 'none',
+                                                       cascade_to_colocated := false);
+            first_ := names[i];
+        ELSE
+            PERFORM pg_catalog.alter_distributed_table(names[i], colocate_with := first_);
+        END IF;
+        done := done || i;
+    END LOOP;
+    -- alter_distributed_table made new tables under the old names
+    FOR i IN 1 .. pg_catalog.cardinality(rels) LOOP
+        rels[i] := pg_catalog.to_regclass(names[i]);
+    END LOOP;
+    -- proved before the commit: every row kept, each in its shard, the ring's shards
+    FOR i IN 1 .. pg_catalog.cardinality(rels) LOOP
+        EXECUTE pg_catalog.format(
+            'SELECT pg_catalog.count(*), coalesce(pg_catalog.sum(pg_catalog.hashtextextended(x.%I::pg_catalog.text, 0)::pg_catalog.numeric), 0) FROM %s x',
+            (SELECT c.key_column FROM dakera_shard_internal.citus_tables() c WHERE c.rel = rels[i]), rels[i])
+            INTO c, h;
+        IF c <> before[i] OR h <> sums[i] THEN
+            RAISE EXCEPTION 'the rewrite of % changed its rows: % rows before, % after', rels[i], before[i], c
+                USING ERRCODE = 'internal_error', HINT = 'Nothing was changed: the transaction is rolled back.';
+        END IF;
+        IF (SELECT pg_catalog.count(*) <> n OR NOT pg_catalog.bool_and(m.mirrors)
+            FROM @extschema@.citus_shard_map(rels[i]) m) THEN
+            RAISE EXCEPTION 'after the rewrite, the shards of % are not the ring''s', rels[i]
+                USING ERRCODE = 'internal_error', HINT = 'Nothing was changed: the transaction is rolled back.';
+        END IF;
+        IF (SELECT pg_catalog.sum(r.outside) FROM dakera_shard_internal.citus_shard_rows(rels[i]) r) > 0 THEN
+            RAISE EXCEPTION 'after the rewrite, rows of % hash outside their shard', rels[i]
+                USING ERRCODE = 'internal_error', HINT = 'Nothing was changed: the transaction is rolled back.';
+        END IF;
+        relation := rels[i]; shards_before := counts[i]; shards_after := n; rows := c;
+        misplaced_before := outside[i]; rewritten := i = ANY (done);
+        RETURN NEXT;
+    END LOOP;
+END
+$$;
+COMMENT ON FUNCTION citus_reshard(regclass) IS
+    'Makes the Citus tables distributed by a shard_key or shard_uuid (rel''s co-location group, or all) the ring''s again after a ring change, in one transaction with them locked EXCLUSIVE: records the coordinator''s ring, rewrites with alter_distributed_table each group whose shards are not the ring''s or whose rows hash outside their shard, and proves count, key checksum, shards and placement of every row before the commit; the workers must have recorded the ring first.';
 
 CREATE OR REPLACE FUNCTION distribute_table(rel regclass, key_column name DEFAULT 'id') RETURNS text
 LANGUAGE plpgsql VOLATILE

@@ -23,3 +23,7 @@ REVOKE ALL ON FUNCTION dakera_shard_internal.refuse_shard_ops_index() FROM PUBLI
 GRANT EXECUTE ON FUNCTION dakera_shard_internal.ring_cache() TO dakera_shard_admin;
 COMMENT ON ROLE dakera_shard_admin IS
     'Members may change dakera_shard placement, node health and the recorded ring shape.';
+-- citus_reshard records the ring as record_shard_ring does: for superusers
+-- and dakera_shard_admin (who must also own the tables it rewrites)
+REVOKE ALL ON FUNCTION citus_reshard(regclass) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION citus_reshard(regclass) TO dakera_shard_admin;
