@@ -83,4 +83,11 @@ extern PGDLLEXPORT void _PG_init(void);
 							  GUC_ACTION_SAVE, true, 0, false))
 #endif
 
+/* 17 keeps the backend's local transaction id in MyProc->vxid (storage/proc.h) */
+#if PG_VERSION_NUM >= 170000
+#define DS_MY_LXID (MyProc->vxid.lxid)
+#else
+#define DS_MY_LXID (MyProc->lxid)
+#endif
+
 #endif

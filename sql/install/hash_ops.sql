@@ -168,6 +168,8 @@ BEGIN
         END IF;
         COMMIT;
         PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+        -- the pending tables are gone and every row was placed through the table under the server's ring
+        EXIT WHEN s.step OPERATOR(pg_catalog.=) 'finish';
         IF pause_ms OPERATOR(pg_catalog.>) 0 AND s.step OPERATOR(pg_catalog.=) 'move' THEN
             PERFORM pg_catalog.pg_sleep(pause_ms OPERATOR(pg_catalog./) 1000.0);
         END IF;

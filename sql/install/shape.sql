@@ -30,6 +30,14 @@ FOR EACH STATEMENT EXECUTE FUNCTION shard_ring_record_changed();
 COMMENT ON TRIGGER shard_ring_record_changed ON shard_ring_record IS
     'Tells every backend that the recorded shape changed.';
 
+-- The record before a change: HASH tables' rows were placed under it, and a
+-- new record that routes differently (even at the same shard count) guards them.
+CREATE OR REPLACE TRIGGER shard_ring_record_before_change
+BEFORE INSERT OR UPDATE ON shard_ring_record
+FOR EACH STATEMENT EXECUTE FUNCTION shard_ring_record_changed();
+COMMENT ON TRIGGER shard_ring_record_before_change ON shard_ring_record IS
+    'Keeps the recorded shape as it was before the statement, so that a change to a shape that routes differently guards the HASH tables whose rows it makes stale.';
+
 CREATE OR REPLACE FUNCTION shard_ring(
     OUT strategy text, OUT num_shards int, OUT virtual_nodes int,
     OUT recorded_strategy text, OUT recorded_num_shards int,

@@ -8,6 +8,7 @@
 #ifndef DAKERA_SHARD_HASHOPS_H
 #define DAKERA_SHARD_HASHOPS_H
 
+#include "fmgr.h"
 #include "nodes/parsenodes.h"
 #include "nodes/pg_list.h"
 
@@ -18,6 +19,7 @@ extern void check_hash_partition_modulus(Oid parent, int32 num_shards);
 
 /* shard_hash_ops.c: what the hash of the key type (shard_key_type.c) shares with shard_ops */
 extern void shard_hash_check_collation(Oid collid, const char *what);
+extern void shard_hash_refuse_index(FunctionCallInfo fcinfo, const char *opclass);
 extern int64 shard_partition_hash(uint32 shard);
 #define UUID_TEXT_LEN 36		/* uuid's canonical text, without terminator */
 struct pg_uuid_t;

@@ -36,6 +36,7 @@
 
 #include "catalog/pg_collation.h"
 #include "common/hashfn.h"
+#include "nodes/memnodes.h"
 #include "utils/lsyscache.h"
 #include "utils/uuid.h"
 
@@ -139,11 +140,43 @@ uuid_arg_shard(FunctionCallInfo fcinfo)
 	return server_shard(fcinfo, text, UUID_TEXT_LEN);
 }
 
+/*
+ * Refuse to hash for an index.  These hashes follow the server's ring, so a
+ * hash index (or EXCLUDE USING hash) built with them finds nothing once the
+ * recorded shape changes, silently.  The event trigger refuses such indexes
+ * at ddl_command_end, which CREATE INDEX CONCURRENTLY reaches only after it
+ * has committed its index, and REINDEX never meets it; so the support
+ * functions themselves refuse when an index calls them.  An index calls its
+ * support functions through the FmgrInfo that index_getprocinfo() keeps in
+ * the index's relcache entry, whose memory context is the one
+ * RelationInitIndexAccessInfo() names "index info" (identified by the index's
+ * name): that is how such a call is told from a partition key's (its own
+ * "partition key" context), a hash join's or aggregate's (the executor's) or
+ * Citus's (its cache).  So an index of these classes can neither be built,
+ * nor take a row, nor be searched: it stays invalid and empty, or, built on
+ * an empty table, refuses the first row.
+ */
+void
+shard_hash_refuse_index(FunctionCallInfo fcinfo, const char *opclass)
+{
+	MemoryContext cxt = fcinfo->flinfo != NULL ? fcinfo->flinfo->fn_mcxt : NULL;
+
+	if (likely(cxt == NULL || cxt->name == NULL || strcmp(cxt->name, "index info") != 0))
+		return;
+	ereport(ERROR,
+			errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+			errmsg("index \"%s\" uses the operator class %s, which is for partition keys only",
+				   cxt->ident != NULL ? cxt->ident : "?", opclass),
+			errdetail("It hashes by the server's ring: after the recorded shape changes the index would miss rows, silently."),
+			errhint("Index the column with a btree (CREATE INDEX ... (id)), or a text or uuid column with its default hash class; use this class only in PARTITION BY HASH. Drop an index of it that was left behind (DROP INDEX)."));
+}
+
 /* shard_hash_extended(text, int8): support function 2 of shard_ops. */
 PG_FUNCTION_INFO_V1(shard_hash_text_extended);
 Datum
 shard_hash_text_extended(PG_FUNCTION_ARGS)
 {
+	shard_hash_refuse_index(fcinfo, "shard_ops");
 	PG_RETURN_INT64(shard_partition_hash(text_arg_shard(fcinfo)));
 }
 
@@ -152,6 +185,7 @@ PG_FUNCTION_INFO_V1(shard_hash_text);
 Datum
 shard_hash_text(PG_FUNCTION_ARGS)
 {
+	shard_hash_refuse_index(fcinfo, "shard_ops");
 	PG_RETURN_INT32((int32) (uint32) (uint64) shard_partition_hash(text_arg_shard(fcinfo)));
 }
 
@@ -160,6 +194,7 @@ PG_FUNCTION_INFO_V1(shard_hash_uuid_extended);
 Datum
 shard_hash_uuid_extended(PG_FUNCTION_ARGS)
 {
+	shard_hash_refuse_index(fcinfo, "shard_uuid_ops");
 	PG_RETURN_INT64(shard_partition_hash(uuid_arg_shard(fcinfo)));
 }
 
@@ -168,6 +203,7 @@ PG_FUNCTION_INFO_V1(shard_hash_uuid);
 Datum
 shard_hash_uuid(PG_FUNCTION_ARGS)
 {
+	shard_hash_refuse_index(fcinfo, "shard_uuid_ops");
 	PG_RETURN_INT32((int32) (uint32) (uint64) shard_partition_hash(uuid_arg_shard(fcinfo)));
 }
 

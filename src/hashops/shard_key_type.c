@@ -120,6 +120,7 @@ shard_interval_hash(PG_FUNCTION_ARGS)
 {
 	KeyRoute	route;
 
+	shard_hash_refuse_index(fcinfo, "shard_key_hash_ops");
 	route_key_arg(fcinfo, &route, false);
 	PG_RETURN_INT32((int32) interval_hash(&route));
 }
@@ -131,6 +132,7 @@ shard_interval_hash_extended(PG_FUNCTION_ARGS)
 {
 	KeyRoute	route;
 
+	shard_hash_refuse_index(fcinfo, "shard_key_hash_ops");
 	route_key_arg(fcinfo, &route, false);
 	PG_RETURN_INT64(extended_hash(&route, (uint64) PG_GETARG_INT64(1)));
 }
@@ -142,6 +144,7 @@ shard_uuid_interval_hash(PG_FUNCTION_ARGS)
 {
 	KeyRoute	route;
 
+	shard_hash_refuse_index(fcinfo, "shard_uuid_hash_ops");
 	route_key_arg(fcinfo, &route, true);
 	PG_RETURN_INT32((int32) interval_hash(&route));
 }
@@ -153,6 +156,7 @@ shard_uuid_interval_hash_extended(PG_FUNCTION_ARGS)
 {
 	KeyRoute	route;
 
+	shard_hash_refuse_index(fcinfo, "shard_uuid_hash_ops");
 	route_key_arg(fcinfo, &route, true);
 	PG_RETURN_INT64(extended_hash(&route, (uint64) PG_GETARG_INT64(1)));
 }

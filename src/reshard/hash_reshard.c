@@ -7,7 +7,10 @@
  * shard count needs new partitions.  The procedure swaps first and moves
  * after, so that the table keeps its identity (OID, grants, triggers,
  * policies, views and indexes on the parent) and new rows land in their new
- * partitions at once:
+ * partitions at once.  A ring that routes differently at the same shard
+ * count (other virtual_nodes or strategy) leaves rows in partitions that no
+ * longer take their shard: the same count is then laid out anew, the same
+ * way, once shard_verify finds a stale row:
  *
  *   swap   (one transaction, under an ACCESS EXCLUSIVE lock of the parent,
  *          no row read): a holding table <rel>_reshard_pending is made, the
@@ -64,6 +67,7 @@
 #include "nodes/parsenodes.h"
 #include "parser/parse_func.h"
 #include "storage/ipc.h"
+#include "storage/bufmgr.h"
 #include "storage/lmgr.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
@@ -72,6 +76,7 @@
 #include "utils/snapmgr.h"
 #include "utils/syscache.h"
 
+#include "extension.h"
 #include "hashops/hashops.h"
 #include "reshard/reshard.h"
 #include "routing/routing.h"
@@ -87,6 +92,7 @@ typedef struct HashReshard
 	char	   *relname;
 	char	   *holder_name;
 	char	   *marker;
+	AttrNumber	key_attnum;
 	int32		num_shards;
 } HashReshard;
 
@@ -151,6 +157,61 @@ layout_is_current(const HashReshard *r, List *partitions)
 		PartitionBoundSpec *spec = partition_bound(lfirst_oid(lc));
 
 		if (spec == NULL || spec->modulus != r->num_shards)
+			return false;
+	}
+	return true;
+}
+
+/*
+ * How many rows of the table sit in a partition that does not take the shard
+ * the server's ring gives them now (shard_verify, which scans as the table's
+ * owner).  The layout can be the current one while rows are stale: the
+ * recorded shape changed to one that routes differently at the same shard
+ * count (other virtual_nodes or strategy).
+ */
+static int64
+stale_rows(const HashReshard *r)
+{
+	ScopedStatement stmt = {0};
+	FirstRow	row = FIRST_ROW_INIT;
+
+	stmt.sql = psprintf("SELECT v.stale_rows FROM %s.shard_verify(%s::pg_catalog.regclass, %s::pg_catalog.name, "
+						"NULL::pg_catalog.name) v",
+						extension_schema_sql(), quote_literal_cstr(r->rel_sql),
+						quote_literal_cstr(get_attname(r->relid, r->key_attnum, false)));
+	stmt.on_row = keep_first_row;
+	stmt.arg = &row;
+	(void) run_as_caller(&stmt);
+	return !row.found || row.nulls[0] ? 0 : DatumGetInt64(row.values[0]);
+}
+
+/*
+ * Can the table hold no row at all?  Only when every leaf below it is a plain
+ * table that has never had a block (or was truncated since): then no row of
+ * it was placed under an old ring.  Anything else (a foreign partition, a
+ * page that may hold live or in-progress rows) cannot be excluded.
+ */
+static bool
+holds_no_rows(Oid relid)
+{
+	ListCell   *lc;
+
+	foreach(lc, find_all_inheritors(relid, AccessShareLock, NULL))
+	{
+		Oid			leaf = lfirst_oid(lc);
+		char		relkind = get_rel_relkind(leaf);
+		Relation	rel;
+		bool		empty;
+
+		if (relkind == RELKIND_PARTITIONED_TABLE)
+			continue;
+		if (relkind != RELKIND_RELATION)
+			return false;
+		rel = table_open(leaf, NoLock);
+		/* another session's temporary table: its pages may sit in that session's buffers */
+		empty = !RELATION_IS_OTHER_TEMP(rel) && RelationGetNumberOfBlocks(rel) == 0;
+		table_close(rel, NoLock);
+		if (!empty)
 			return false;
 	}
 	return true;
@@ -659,11 +720,18 @@ reshard_write_guard(PG_FUNCTION_ARGS)
 		return PointerGetDatum(NULL);
 	if (!OidIsValid(reshard_pending_holder(relid)))
 	{
-		/* put by record_shard_ring(): the recorded shape changed, the partitions did not */
-		int32		num_shards = (int32) checked_server_ring()->shape.num_shards;
+		/* put by record_shard_ring(): the recorded shape changed, the rows did not move */
+		const ServerRing *ring = checked_server_ring();
+		int32		num_shards = (int32) ring->shape.num_shards;
 
 		if (hash_layout_matches(relid, num_shards))
-			return PointerGetDatum(NULL);	/* laid out anew by hand: nothing to guard */
+			ereport(ERROR,
+					errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					errmsg("table %s may hold rows placed under another ring than the recorded shape (%s)",
+						   qualified_relation(relid), shape_describe(&ring->shape)),
+					errdetail("The recorded shape changed to one that routes keys differently; a row placed under the old one may sit in a partition where a write by id now misses it: an UPDATE or DELETE would affect 0 rows, an INSERT would add a second row with the key."),
+					errhint("Re-shard it first: CALL reshard_hash_table('%s'), which moves the stale rows (or, if none is stale, only removes this guard). Writes are refused until then; reads go on.",
+							qualified_relation(relid)));
 		ereport(ERROR,
 				errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				errmsg("table %s is partitioned for another shard count than the recorded shape's %d shards",
@@ -684,17 +752,25 @@ reshard_write_guard(PG_FUNCTION_ARGS)
 
 /*
  * After the recorded shape changed (the trigger of shard_ring_record): every
- * table PARTITION BY HASH (... shard_ops) whose partitions are not those of
- * num_shards, and that no re-shard is under way for, gets the write guard,
- * made as its owner: from now on shard_ops routes by the new shape while the
- * rows sit in the partitions of the old one, so a write by id could miss
- * its row (an UPDATE or DELETE of 0 rows, a second row with the key).  Reads
- * go on.  reshard_hash_table removes the guard (at the swap in mode online,
- * at the end in mode block_writes).  A NOTICE names each table.
+ * HASH shard table (shard_ops, or a shard_key column's default class) that no
+ * re-shard is under way for gets the write guard, made as its owner, when
+ * its partitions are not those of the recorded count, or when ring_changed
+ * (the record replaced routes differently: other virtual_nodes or strategy
+ * at the same count, or it is unknown) and it may hold a row.  From now on
+ * shard_ops routes by the new shape while the rows sit where the old one put
+ * them, so a write by id could miss its row (an UPDATE or DELETE of 0 rows,
+ * a second row with the key).  Nothing records under which ring a table's
+ * rows were placed, so only a table whose leaves never had a page is known
+ * to hold none; every other one is guarded, and reshard_hash_table finds
+ * out (shard_verify) whether anything is stale.  Reads go on.
+ * reshard_hash_table removes the guard (at the swap in mode online, at the
+ * end in mode block_writes, at once when no row is stale).  A NOTICE names
+ * each table.
  */
 void
-guard_stale_hash_tables(int32 num_shards)
+guard_stale_hash_tables(const Shape *recorded, bool ring_changed)
 {
+	int32		num_shards = (int32) recorded->num_shards;
 	Relation	catalog = table_open(PartitionedRelationId, AccessShareLock);
 	SysScanDesc scan = systable_beginscan(catalog, InvalidOid, false, NULL, 0, NULL);
 	HeapTuple	tuple;
@@ -717,14 +793,21 @@ guard_stale_hash_tables(int32 num_shards)
 		Oid			relid = lfirst_oid(lc);
 		HashReshard r;
 		bool		name_taken;
+		bool		laid_out = hash_layout_matches(relid, num_shards);
 
-		if (hash_layout_matches(relid, num_shards) || OidIsValid(reshard_pending_holder(relid)))
+		if (OidIsValid(reshard_pending_holder(relid)))
+			continue;
+		/* at the new count already: stale only if the old ring routed differently and rows may exist */
+		if (laid_out && (!ring_changed || holds_no_rows(relid)))
 			continue;
 		memset(&r, 0, sizeof(r));
 		r.relid = relid;
 		if (find_guard(relid, &name_taken) == NULL && name_taken)
 		{
 			ereport(WARNING,
+					laid_out ?
+					errmsg("table %s may hold rows placed under another ring than %s, and writes to it are not refused",
+						   qualified_relation(relid), shape_describe(recorded)) :
 					errmsg("table %s is partitioned for another shard count than %d, and writes to it are not refused",
 						   qualified_relation(relid), num_shards),
 					errdetail("Its trigger named \"%s\" is not dakera_shard's write guard, which would take that name; a write by id now could miss its row.",
@@ -755,6 +838,9 @@ guard_stale_hash_tables(int32 num_shards)
 			CommandCounterIncrement();
 		}
 		ereport(NOTICE,
+				laid_out ?
+				errmsg("table %s may hold rows placed under another ring than %s: writes to it are refused until it is re-sharded",
+					   qualified_relation(relid), shape_describe(recorded)) :
 				errmsg("table %s is partitioned for another shard count than %d: writes to it are refused until it is re-sharded",
 					   qualified_relation(relid), num_shards),
 				errhint("CALL reshard_hash_table('%s') now.", qualified_relation(relid)));
@@ -802,6 +888,7 @@ describe_reshard(HashReshard *r, Oid relid, int32 batch_size)
 				errhint("Re-shard other tables with reshard_table()."));
 	if (batch_size < 1)
 		ereport(ERROR, errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("batch_size must be at least 1"));
+	r->key_attnum = key.key_attnum;
 	r->nsp = get_rel_namespace(r->relid);
 	r->owner = ds_relation_owner(r->relid);
 	r->relname = get_rel_name(r->relid);
@@ -890,7 +977,8 @@ reshard_hash_step(PG_FUNCTION_ARGS)
 	{
 		List	   *partitions = find_inheritance_children(r.relid, NoLock);
 
-		if (!layout_is_current(&r, partitions))
+		/* a new layout for another count; the same layout anew when rows sit under another ring */
+		if (!layout_is_current(&r, partitions) || stale_rows(&r) > 0)
 		{
 			swap_layout(&r, partitions);
 			set_guard(&r, blocking);

@@ -6,10 +6,16 @@
 #ifndef DAKERA_SHARD_RESHARD_H
 #define DAKERA_SHARD_RESHARD_H
 
+#include "core/shape.h"
+
 /* The holder of an unfinished HASH re-shard of relid, or InvalidOid (never an error). */
 extern Oid	reshard_pending_holder(Oid relid);
 
-/* After the recorded shape changed: the write guard on HASH tables laid out for another shard count. */
-extern void guard_stale_hash_tables(int32 num_shards);
+/*
+ * After the recorded shape changed: the write guard on HASH tables laid out
+ * for another shard count, or (ring_changed: the old record routed
+ * differently) holding rows that may have been placed under the old ring.
+ */
+extern void guard_stale_hash_tables(const Shape *recorded, bool ring_changed);
 
 #endif

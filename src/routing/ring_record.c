@@ -25,6 +25,7 @@
 #include "commands/trigger.h"
 #include "funcapi.h"
 #include "miscadmin.h"
+#include "storage/proc.h"
 #include "utils/builtins.h"
 #include "utils/inval.h"
 #include "utils/plancache.h"
@@ -42,6 +43,7 @@ typedef struct RecordedShape
 	Shape		shape;
 	char	   *strategy_text;	/* as stored, for messages */
 	TimestampTz recorded_at;
+	bool		lenient;		/* an invalid record is no record (found false), not an error */
 } RecordedShape;
 
 const ServerRing *ds_checked_ring = NULL;
@@ -75,10 +77,14 @@ recorded_row(void *arg, Datum *values, bool *nulls)
 		nulls[Anum_shard_ring_record_virtual_nodes - 1] ||
 		shape_check(strategy, DatumGetInt32(values[Anum_shard_ring_record_num_shards - 1]),
 					DatumGetInt32(values[Anum_shard_ring_record_virtual_nodes - 1])) != SHAPE_OK)
+	{
+		if (rec->lenient)
+			return;
 		ereport(ERROR,
 				errcode(ERRCODE_DATA_CORRUPTED),
 				errmsg("the ring shape recorded in %s is not valid", extension_table_name(SHARD_RING_RECORD)),
 				errhint("Record the server's shape with SELECT record_shard_ring()."));
+	}
 	rec->shape.strategy = (Strategy) strategy;
 	rec->shape.num_shards = DatumGetInt32(values[Anum_shard_ring_record_num_shards - 1]);
 	rec->shape.virtual_nodes = DatumGetInt32(values[Anum_shard_ring_record_virtual_nodes - 1]);
@@ -124,7 +130,25 @@ check_recorded_ring(void)
 	return ring;
 }
 
-/* AFTER ... FOR EACH STATEMENT trigger on shard_ring_record. */
+/*
+ * The record as it was before the statement that changes it (the BEFORE
+ * statement trigger keeps it): HASH tables' rows were placed under that
+ * shape, so a new record that routes differently, even at the same shard
+ * count (other virtual_nodes or strategy), makes them stale.
+ */
+static RecordedShape record_before;
+static LocalTransactionId record_before_lxid = InvalidLocalTransactionId;
+
+/* Did the statement change the record to a shape that routes differently (unknown: yes)? */
+static bool
+record_routes_differently(const RecordedShape *now)
+{
+	if (record_before_lxid != DS_MY_LXID || !record_before.found)
+		return true;
+	return !shape_routes_alike(&record_before.shape, &now->shape);
+}
+
+/* BEFORE and AFTER ... FOR EACH STATEMENT trigger on shard_ring_record. */
 PG_FUNCTION_INFO_V1(shard_ring_record_changed);
 Datum
 shard_ring_record_changed(PG_FUNCTION_ARGS)
@@ -135,8 +159,17 @@ shard_ring_record_changed(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 				errmsg("shard_ring_record_changed() must be called as a trigger"));
+	if (TRIGGER_FIRED_BEFORE(trigdata->tg_event))
+	{
+		/* a record that is not valid is being replaced: unknown, so every HASH table that may hold rows is guarded */
+		memset(&record_before, 0, sizeof(RecordedShape));
+		record_before.lenient = true;
+		(void) scan_extension_table(SHARD_RING_RECORD, NULL, recorded_row, &record_before);
+		record_before_lxid = DS_MY_LXID;
+		PG_RETURN_POINTER(NULL);
+	}
 	CacheInvalidateRelcacheByRelid(RelationGetRelid(trigdata->tg_relation));
-	/* HASH (shard_ops) tables laid out for another shard count refuse writes until re-sharded */
+	/* HASH (shard_ops) tables whose rows the new record routes elsewhere refuse writes until re-sharded */
 	if (!TRIGGER_FIRED_BY_TRUNCATE(trigdata->tg_event) && !TRIGGER_FIRED_BY_DELETE(trigdata->tg_event))
 	{
 		RecordedShape rec;
@@ -154,7 +187,7 @@ shard_ring_record_changed(PG_FUNCTION_ARGS)
 			Shape		server = server_shape();
 
 			if (shape_routes_alike(&server, &rec.shape))
-				guard_stale_hash_tables((int32) rec.shape.num_shards);
+				guard_stale_hash_tables(&rec.shape, record_routes_differently(&rec));
 		}
 	}
 	PG_RETURN_POINTER(NULL);

@@ -97,7 +97,14 @@ route_function(Oid funcid)
 	return ROUTE_NONE;
 }
 
-/* Is opclass one whose partitions are shards (its extended hash support function is ours)? */
+/*
+ * Is opclass one whose partitions are shards (its extended hash support
+ * function is ours)?  shard_ops and shard_uuid_ops (text, uuid), and the
+ * default hash classes of shard_key and shard_uuid, whose extended hash with
+ * the partition seed is shard_ops' (shard_key_type.c): PARTITION BY HASH (id)
+ * of a shard_key column routes exactly as PARTITION BY HASH (id shard_ops),
+ * and goes stale with it when the recorded shape changes.
+ */
 static bool
 is_shard_hash_opclass(Oid opclass)
 {
@@ -109,7 +116,9 @@ is_shard_hash_opclass(Oid opclass)
 		return false;
 	symbol = our_c_symbol(get_opfamily_proc(family, input, input, HASHEXTENDED_PROC));
 	return symbol != NULL && (strcmp(symbol, "shard_hash_text_extended") == 0 ||
-							  strcmp(symbol, "shard_hash_uuid_extended") == 0);
+							  strcmp(symbol, "shard_hash_uuid_extended") == 0 ||
+							  strcmp(symbol, "shard_interval_hash_extended") == 0 ||
+							  strcmp(symbol, "shard_uuid_interval_hash_extended") == 0);
 }
 
 /* key routes column attnum by the server's ring (shard_for(key), or HASH (key shard_ops)). */

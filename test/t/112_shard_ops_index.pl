@@ -27,11 +27,14 @@ $node->safe_psql('postgres', q{
 	INSERT INTO app.v SELECT 'k' || g, g FROM generate_series(1, 500) g;
 });
 
+# On a table with rows the build itself is refused first, by the classes' hash
+# support functions (their error names the index and the class; the table is
+# not known there); on an empty one, the event trigger names all three.
 my @refused = (
-	[ 'CREATE INDEX', 'CREATE INDEX hi_idx ON app.hi USING hash (id shard_ops)', qr/index app\.hi_idx of app\.hi uses the operator class shard_ops/ ],
-	[ 'CREATE INDEX (uuid)', 'CREATE INDEX hu_idx ON app.hi USING hash (u shard_uuid_ops)', qr/uses the operator class shard_uuid_ops/ ],
+	[ 'CREATE INDEX', 'CREATE INDEX hi_idx ON app.hi USING hash (id shard_ops)', qr/index "hi_idx" uses the operator class shard_ops, which is for partition keys only/ ],
+	[ 'CREATE INDEX (uuid)', 'CREATE INDEX hu_idx ON app.hi USING hash (u shard_uuid_ops)', qr/index "hu_idx" uses the operator class shard_uuid_ops/ ],
 	[ 'an exclusion constraint in CREATE TABLE', 'CREATE TABLE app.ex (id text, EXCLUDE USING hash (id shard_ops WITH =))', qr/index app\.ex_id_excl/ ],
-	[ 'ALTER TABLE ADD CONSTRAINT', 'ALTER TABLE app.hi ADD CONSTRAINT hx EXCLUDE USING hash (id shard_ops WITH =)', qr/index app\.hx of app\.hi/ ],
+	[ 'ALTER TABLE ADD CONSTRAINT', 'ALTER TABLE app.hi ADD CONSTRAINT hx EXCLUDE USING hash (id shard_ops WITH =)', qr/index "hx" uses the operator class shard_ops/ ],
 	[ 'an index on the partitioned table', 'CREATE INDEX ON app.v USING hash (id shard_ops)', qr/uses the operator class shard_ops/ ],
 	[ 'a hash index on a shard_key column', 'CREATE TABLE app.sk (id public.shard_key); CREATE INDEX ON app.sk USING hash (id)',
 	  qr/uses the operator class shard_key_hash_ops/ ],
