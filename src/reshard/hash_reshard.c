@@ -750,6 +750,23 @@ reshard_write_guard(PG_FUNCTION_ARGS)
 	PG_RETURN_NULL();
 }
 
+/* CREATE TRIGGER dakera_shard_reshard_guard on *arg (a relation OID), run by call_as_owner. */
+static void
+create_write_guard(void *arg)
+{
+	Oid			relid = *(Oid *) arg;
+	CreateTrigStmt *stmt = makeNode(CreateTrigStmt);
+
+	stmt->trigname = GUARD_TRIGGER;
+	stmt->relation = makeRangeVar(get_namespace_name(get_rel_namespace(relid)), get_rel_name(relid), -1);
+	stmt->funcname = list_make2(makeString("dakera_shard_internal"), makeString("reshard_write_guard"));
+	stmt->row = false;
+	stmt->timing = TRIGGER_TYPE_BEFORE;
+	stmt->events = TRIGGER_TYPE_INSERT | TRIGGER_TYPE_UPDATE | TRIGGER_TYPE_DELETE | TRIGGER_TYPE_TRUNCATE;
+	(void) CreateTrigger(stmt, NULL, relid, InvalidOid, InvalidOid, InvalidOid, InvalidOid,
+						 InvalidOid, NULL, false, false);
+}
+
 /*
  * After the recorded shape changed (the trigger of shard_ring_record): every
  * HASH shard table (shard_ops, or a shard_key column's default class) that no
@@ -818,23 +835,8 @@ guard_stale_hash_tables(const Shape *recorded, bool ring_changed)
 		}
 		if (find_guard(relid, &name_taken) == NULL)
 		{
-			Oid			saved_user;
-			int			saved_context;
-			CreateTrigStmt *stmt = makeNode(CreateTrigStmt);
-
-			stmt->trigname = GUARD_TRIGGER;
-			stmt->relation = makeRangeVar(get_namespace_name(get_rel_namespace(relid)), get_rel_name(relid), -1);
-			stmt->funcname = list_make2(makeString("dakera_shard_internal"), makeString("reshard_write_guard"));
-			stmt->row = false;
-			stmt->timing = TRIGGER_TYPE_BEFORE;
-			stmt->events = TRIGGER_TYPE_INSERT | TRIGGER_TYPE_UPDATE | TRIGGER_TYPE_DELETE | TRIGGER_TYPE_TRUNCATE;
-			/* as the table's owner, security-restricted (an error restores the user at abort) */
-			GetUserIdAndSecContext(&saved_user, &saved_context);
-			SetUserIdAndSecContext(ds_relation_owner(relid),
-								   saved_context | SECURITY_LOCAL_USERID_CHANGE | SECURITY_RESTRICTED_OPERATION);
-			(void) CreateTrigger(stmt, NULL, relid, InvalidOid, InvalidOid, InvalidOid, InvalidOid,
-								 InvalidOid, NULL, false, false);
-			SetUserIdAndSecContext(saved_user, saved_context);
+			/* as the table's owner, security-restricted: the trigger belongs to the table */
+			call_as_owner(relid, create_write_guard, &relid);
 			CommandCounterIncrement();
 		}
 		ereport(NOTICE,

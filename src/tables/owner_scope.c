@@ -23,7 +23,10 @@
  * also undoes any SET the statement's code made, and the caller's user back.
  * run_as_caller() is the same sequence for statements on the extension's own
  * tables, which run with the caller's own rights (GRANTs decide who may
- * write them).  Every failure of SPI is reported the same way, with
+ * write them).  call_as_owner() is the same sequence around work that is not
+ * one statement (the re-shard's write guard, made by CreateTrigger() as the
+ * table's owner).  All three go through call_as(), the only place that
+ * changes the user.  Every failure of SPI is reported the same way, with
  * SPI_result_code_string.
  */
 #include "postgres.h"
@@ -467,17 +470,17 @@ execute(const ScopedStatement *stmt, bool read_only)
 }
 
 /*
- * Run one statement as user, security-restricted, with the settings pinned;
+ * Run call(arg) as user, security-restricted, with the settings pinned;
  * restore the caller's user, security context and settings after it (an
  * error is unwound by the (sub)transaction abort, which restores the same).
+ * The one place that changes the user for a table's owner.
  */
-static uint64
-execute_as(Oid user, const ScopedStatement *stmt, bool read_only)
+static void
+call_as(Oid user, ScopedCall call, void *arg)
 {
 	Oid			saved_user;
 	int			saved_sec_context;
 	int			nest_level;
-	uint64		processed;
 
 	GetUserIdAndSecContext(&saved_user, &saved_sec_context);
 	SetUserIdAndSecContext(user, saved_sec_context | SECURITY_RESTRICTED_OPERATION);
@@ -486,10 +489,45 @@ execute_as(Oid user, const ScopedStatement *stmt, bool read_only)
 	for (int i = 0; i < (int) lengthof(pinned_settings); i++)
 		(void) set_config_option(pinned_settings[i][0], pinned_settings[i][1], PGC_USERSET, PGC_S_SESSION,
 								 GUC_ACTION_SAVE, true, 0, false);
-	processed = execute(stmt, read_only);
+	call(arg);
 	AtEOXact_GUC(false, nest_level);
 	SetUserIdAndSecContext(saved_user, saved_sec_context);
-	return processed;
+}
+
+/* One statement, run by call_as. */
+typedef struct StatementCall
+{
+	const ScopedStatement *stmt;
+	bool		read_only;
+	uint64		processed;
+} StatementCall;
+
+static void
+statement_call(void *arg)
+{
+	StatementCall *call = (StatementCall *) arg;
+
+	call->processed = execute(call->stmt, call->read_only);
+}
+
+static uint64
+execute_as(Oid user, const ScopedStatement *stmt, bool read_only)
+{
+	StatementCall call = {.stmt = stmt, .read_only = read_only};
+
+	call_as(user, statement_call, &call);
+	return call.processed;
+}
+
+/*
+ * Run call(arg) as relid's owner in the same restricted scope, for work that
+ * is not one statement (DDL through its C entry point).  The caller's right
+ * is for the caller of this to check.
+ */
+void
+call_as_owner(Oid relid, ScopedCall call, void *arg)
+{
+	call_as(ds_relation_owner(relid), call, arg);
 }
 
 /*

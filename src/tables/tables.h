@@ -149,6 +149,9 @@ extern void put_row(void *arg, TupleDesc desc, Datum *values, bool *nulls);	/* a
 extern void check_table_right(Oid relid, TableRight right);
 extern uint64 run_as_owner(Oid relid, TableRight right, const ScopedStatement *stmt);
 extern uint64 run_as_caller(const ScopedStatement *stmt);
+/* work that is not one statement, as a table's owner, in the same restricted scope */
+typedef void (*ScopedCall) (void *arg);
+extern void call_as_owner(Oid relid, ScopedCall call, void *arg);
 extern Oid	ds_relation_owner(Oid relid);
 
 /* a listing's hold on one table it lists (ds_lock_listed) */
