@@ -421,13 +421,14 @@ BEGIN
     rels := coalesce(rels, '{}');
     SELECT pg_catalog.array_agg(r::pg_catalog.text ORDER BY o) INTO names
     FROM pg_catalog.unnest(rels) WITH ORDINALITY u(r, o);
-    -- Citus copies the rows as the caller: nothing of another role may run
-    FOR i IN 1 .. pg_catalog.cardinality(rels) LOOP
-        PERFORM dakera_shard_internal.refuse_code_of_others(rels[i], 're-sharding');
-    END LOOP;
     -- nobody writes them until the commit
     FOR i IN 1 .. pg_catalog.cardinality(rels) LOOP
         EXECUTE pg_catalog.format('LOCK TABLE %s IN EXCLUSIVE MODE', rels[i]);
+    END LOOP;
+    -- Citus copies the rows as the caller: nothing of another role may run
+    -- (read under the lock, which keeps new triggers and constraints out)
+    FOR i IN 1 .. pg_catalog.cardinality(rels) LOOP
+        PERFORM dakera_shard_internal.refuse_code_of_others(rels[i], 're-sharding');
     END LOOP;
     FOR i IN 1 .. pg_catalog.cardinality(rels) LOOP
         EXECUTE pg_catalog.format(
